@@ -1,0 +1,1 @@
+export { completeTask } from './completeTask.ts';

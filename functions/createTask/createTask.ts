@@ -1,0 +1,30 @@
+import { createRoute } from '@hono/zod-openapi';
+import { defineFunction } from '../../shared/function.ts';
+import { jsonBody, problemResponses, taskResponse, toEntityTag } from '../../shared/http.ts';
+import { CreateTaskBody, newTask } from '../../shared/tasks.ts';
+
+const route = createRoute({
+  method: 'post',
+  path: '/tasks',
+  tags: ['tasks'],
+  summary: 'Create a task',
+  description:
+    'Saves the task and publishes task.created in one Dapr state transaction (transactional outbox).',
+  request: { body: jsonBody(CreateTaskBody) },
+  responses: {
+    201: taskResponse('The created task; Location names it'),
+    ...problemResponses(400, 401, 413, 415, 503),
+  },
+});
+
+export const createTask = defineFunction({
+  name: 'createTask',
+  trigger: { kind: 'http', route },
+  handler: async (c) => {
+    const { tasks, now, newId } = c.var.deps;
+    const stored = await tasks.create(newTask(newId(), c.req.valid('json'), now()));
+    c.header('location', `/tasks/${stored.task.id}`);
+    c.header('etag', toEntityTag(stored.etag));
+    return c.json(stored.task, 201);
+  },
+});

@@ -1,0 +1,32 @@
+import { describe, expect, it } from 'vitest';
+import { createTestApp } from '../../shared/testing.ts';
+import { createTask } from '../createTask/index.ts';
+import { getTask } from '../getTask/index.ts';
+import { deleteTask } from './index.ts';
+
+describe('deleteTask', () => {
+  it('deletes the task and publishes task.deleted in the same transaction', async () => {
+    const { call, dapr } = createTestApp([createTask, getTask, deleteTask]);
+    const { id } = await (await call('POST', '/tasks', { title: 'a' })).json();
+    const response = await call('DELETE', `/tasks/${id}`);
+    expect(response.status).toBe(204);
+    expect((await call('GET', `/tasks/${id}`)).status).toBe(404);
+    expect((await call('DELETE', `/tasks/${id}`)).status).toBe(404);
+    const deleted = dapr.published.at(-1);
+    expect(deleted?.metadata.type).toBe('task.deleted');
+    expect(deleted?.data).toMatchObject({ id, deletedAt: expect.any(String) });
+  });
+
+  it('a stale If-Match is 412 and the task stays', async () => {
+    const { call } = createTestApp([createTask, getTask, deleteTask]);
+    const created = await call('POST', '/tasks', { title: 'a' });
+    const { id } = await created.json();
+    const response = await call('DELETE', `/tasks/${id}`, undefined, { 'if-match': '"999"' });
+    expect(response.status).toBe(412);
+    expect((await call('GET', `/tasks/${id}`)).status).toBe(200);
+    const ok = await call('DELETE', `/tasks/${id}`, undefined, {
+      'if-match': created.headers.get('etag') ?? '',
+    });
+    expect(ok.status).toBe(204);
+  });
+});

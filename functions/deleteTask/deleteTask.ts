@@ -1,0 +1,25 @@
+import { createRoute } from '@hono/zod-openapi';
+import { defineFunction } from '../../shared/function.ts';
+import { fromIfMatch, IfMatchHeader, problemResponses } from '../../shared/http.ts';
+import { TaskIdParams } from '../../shared/tasks.ts';
+
+const route = createRoute({
+  method: 'delete',
+  path: '/tasks/{id}',
+  tags: ['tasks'],
+  summary: 'Delete a task',
+  description: 'Deletes the task and publishes task.deleted in one transaction.',
+  request: { params: TaskIdParams, headers: IfMatchHeader },
+  responses: { 204: { description: 'Deleted' }, ...problemResponses(400, 401, 404, 412, 503) },
+});
+
+export const deleteTask = defineFunction({
+  name: 'deleteTask',
+  trigger: { kind: 'http', route },
+  handler: async (c) => {
+    const { tasks, now } = c.var.deps;
+    const { id } = c.req.valid('param');
+    await tasks.remove(id, now(), fromIfMatch(c.req.valid('header')['if-match']));
+    return c.body(null, 204);
+  },
+});

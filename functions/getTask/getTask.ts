@@ -1,0 +1,26 @@
+import { createRoute } from '@hono/zod-openapi';
+import { defineFunction } from '../../shared/function.ts';
+import { problemResponses, taskResponse, toEntityTag } from '../../shared/http.ts';
+import { taskNotFound } from '../../shared/task-store.ts';
+import { TaskIdParams } from '../../shared/tasks.ts';
+
+const route = createRoute({
+  method: 'get',
+  path: '/tasks/{id}',
+  tags: ['tasks'],
+  summary: 'Read a task',
+  request: { params: TaskIdParams },
+  responses: { 200: taskResponse('The task'), ...problemResponses(400, 401, 404, 503) },
+});
+
+export const getTask = defineFunction({
+  name: 'getTask',
+  trigger: { kind: 'http', route },
+  handler: async (c) => {
+    const { id } = c.req.valid('param');
+    const stored = await c.var.deps.tasks.get(id);
+    if (!stored) throw taskNotFound(id);
+    c.header('etag', toEntityTag(stored.etag));
+    return c.json(stored.task, 200);
+  },
+});

@@ -1,0 +1,1 @@
+export { getTask } from './getTask.ts';

@@ -1,0 +1,1 @@
+export { getTaskActivity } from './getTaskActivity.ts';

@@ -1,0 +1,1 @@
+export { onTaskEvent } from './onTaskEvent.ts';

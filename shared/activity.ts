@@ -1,0 +1,56 @@
+import { z } from '@hono/zod-openapi';
+import { type DaprGateway, EtagMismatchError } from './dapr.ts';
+import { TaskEventType } from './events.ts';
+import { backoff } from './task-index.ts';
+
+export const ActivityEntry = z
+  .object({
+    eventId: z.string(),
+    type: TaskEventType,
+    time: z.string().openapi({ description: 'When the event was published' }),
+  })
+  .openapi('ActivityEntry');
+export type ActivityEntry = z.infer<typeof ActivityEntry>;
+
+export const Activity = z.object({ taskId: z.string(), entries: z.array(ActivityEntry) }).openapi('Activity');
+
+const Stored = z.object({ entries: z.array(ActivityEntry) });
+const activityKey = (taskId: string) => `task-activity|${taskId}`;
+/** Entries kept per task; the oldest go first. */
+export const MAX_ENTRIES = 200;
+
+/**
+ * A task's activity history: one state key per task holding its entries
+ * ordered by event time. The entries double as the dedupe record: an event
+ * whose id is already there changes nothing. It is written with a plain
+ * etag-guarded save, not a transaction: every transaction on the task store
+ * publishes its upserts through the outbox.
+ */
+export async function recordActivity(dapr: DaprGateway, store: string, taskId: string, entry: ActivityEntry) {
+  for (let attempt = 1; ; attempt++) {
+    const stored = await dapr.getState(store, activityKey(taskId));
+    const entries = stored ? Stored.parse(stored.value).entries : [];
+    if (entries.some((e) => e.eventId === entry.eventId)) return false;
+    const next = [...entries, entry].sort((a, b) => a.time.localeCompare(b.time)).slice(-MAX_ENTRIES);
+    try {
+      await dapr.saveState(store, [
+        stored
+          ? { key: activityKey(taskId), value: { entries: next }, etag: stored.etag }
+          : { key: activityKey(taskId), value: { entries: next }, options: { concurrency: 'first-write' } },
+      ]);
+      return true;
+    } catch (error) {
+      if (!(error instanceof EtagMismatchError) || attempt >= 50) throw error;
+      await backoff(attempt);
+    }
+  }
+}
+
+export async function readActivity(
+  dapr: DaprGateway,
+  store: string,
+  taskId: string,
+): Promise<ActivityEntry[]> {
+  const stored = await dapr.getState(store, activityKey(taskId));
+  return stored ? Stored.parse(stored.value).entries : [];
+}

@@ -1,0 +1,39 @@
+import { z } from 'zod';
+
+const port = z.coerce.number().int().min(1).max(65535);
+
+/** Runtime configuration, read once from the environment and validated. */
+export const configSchema = z.object({
+  APP_ID: z.string().min(1).default('tasks'),
+  PORT: port.default(8080),
+  HOST: z.string().default('127.0.0.1'),
+  DAPR_HOST: z.string().default('127.0.0.1'),
+  DAPR_HTTP_PORT: port.default(3500),
+  /** Sent by the app to daprd (daprd's own API token), if daprd requires one. */
+  DAPR_API_TOKEN: z.string().min(1).optional(),
+  /** Sent by daprd to the app in `dapr-api-token`; required on daprd-only routes. */
+  APP_API_TOKEN: z.string().min(16, 'APP_API_TOKEN must be at least 16 characters'),
+  STATE_STORE: z.string().min(1).default('statestore'),
+  PUBSUB: z.string().min(1).default('pubsub'),
+  SECRET_STORE: z.string().min(1).default('secretstore'),
+  TASK_EVENTS_TOPIC: z.string().min(1).default('task-events'),
+  /** Secret-store key that holds the Task API bearer token. */
+  API_TOKEN_SECRET: z.string().min(1).default('tasks-api-token'),
+  MAX_BODY_BYTES: z.coerce
+    .number()
+    .int()
+    .min(1024)
+    .default(64 * 1024),
+  DAPR_TIMEOUT_MS: z.coerce.number().int().min(100).default(5000),
+});
+
+export type Config = z.infer<typeof configSchema>;
+
+export function loadConfig(env: Record<string, string | undefined>): Config {
+  const parsed = configSchema.safeParse(env);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((issue) => `  ${issue.path.join('.')}: ${issue.message}`);
+    throw new Error(`Invalid configuration:\n${lines.join('\n')}`);
+  }
+  return parsed.data;
+}

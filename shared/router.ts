@@ -1,0 +1,157 @@
+import { OpenAPIHono } from '@hono/zod-openapi';
+import type { MiddlewareHandler } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
+import { HTTPException } from 'hono/http-exception';
+import type { ContentfulStatusCode } from 'hono/utils/http-status';
+import type { ZodError } from 'zod';
+import { bearerAuth } from './auth.ts';
+import { renderDocs } from './docs.ts';
+import {
+  type AppEnv,
+  type Deps,
+  type FunctionDefinition,
+  type HttpFunction,
+  isHttpFunction,
+} from './function.ts';
+import { Problem } from './problem.ts';
+import { mountEventTriggers } from './triggers.ts';
+
+export interface RouterOptions {
+  deps: Deps;
+  functions: readonly FunctionDefinition[];
+  /** The Task API bearer token, once loaded from the secret store. */
+  apiToken: () => string | undefined;
+  /** Named readiness checks; `/readyz` is 200 only when all are true. */
+  readiness: () => Promise<Record<string, boolean>>;
+}
+
+/**
+ * Builds one Hono app from a list of function definitions: HTTP routes with
+ * their OpenAPI document, daprd's subscription, job and binding routes,
+ * health, auth, and the single error path (RFC 9457 problem details).
+ */
+export function createRouter({ deps, functions, apiToken, readiness }: RouterOptions): OpenAPIHono<AppEnv> {
+  const app = new OpenAPIHono<AppEnv>({ defaultHook: rejectInvalid });
+
+  app.use(async function context(c, next) {
+    c.set('deps', deps);
+    c.set('log', deps.log);
+    await next();
+  });
+  app.use(
+    bodyLimit({
+      maxSize: deps.config.MAX_BODY_BYTES,
+      onError: () => {
+        throw new Problem(
+          413,
+          'Content Too Large',
+          `The request body is larger than ${deps.config.MAX_BODY_BYTES} bytes.`,
+        );
+      },
+    }),
+  );
+
+  app.get('/healthz', (c) => c.json({ status: 'ok' }));
+  app.get('/readyz', async (c) => {
+    const checks = await readiness();
+    const ready = Object.values(checks).every(Boolean);
+    return c.json({ status: ready ? 'ready' : 'not ready', checks }, ready ? 200 : 503);
+  });
+
+  const bearer = bearerAuth(apiToken);
+  for (const fn of functions.filter(isHttpFunction)) mountHttpFunction(app, fn, bearer);
+  mountEventTriggers(app, functions, deps);
+
+  app.openAPIRegistry.registerComponent('securitySchemes', 'bearerAuth', { type: 'http', scheme: 'bearer' });
+  const documentConfig = {
+    openapi: '3.1.0',
+    info: {
+      title: 'Tasks on Dapr',
+      version: '0.1.0',
+      description: 'A Task API built as functions on the Dapr sidecar. Errors are RFC 9457 problem details.',
+    },
+  };
+  app.doc31('/openapi.json', documentConfig);
+  app.get('/docs', (c) =>
+    c.html(renderDocs(app.getOpenAPI31Document(documentConfig) as Parameters<typeof renderDocs>[0])),
+  );
+
+  app.notFound((c) =>
+    new Problem(404, 'Not Found', `No route for ${c.req.method} ${c.req.path}.`).toResponse(c.req.path),
+  );
+  app.onError((error, c) => {
+    if (error instanceof Problem) {
+      if (error.status >= 500)
+        c.var.log?.warn('request failed', { path: c.req.path, status: error.status, cause: error.cause });
+      return error.toResponse(c.req.path);
+    }
+    if (error instanceof HTTPException) {
+      const status = error.status as ContentfulStatusCode;
+      return new Problem(status, statusTitle(status), error.message || statusTitle(status)).toResponse(
+        c.req.path,
+      );
+    }
+    deps.log.error('unhandled error', { path: c.req.path, method: c.req.method, error });
+    return new Problem(
+      500,
+      'Internal Server Error',
+      'An unexpected error occurred; it has been logged.',
+    ).toResponse(c.req.path);
+  });
+  return app;
+}
+
+function mountHttpFunction(app: OpenAPIHono<AppEnv>, fn: HttpFunction, bearer: MiddlewareHandler) {
+  const route = fn.trigger.route;
+  const middleware: MiddlewareHandler[] = [bearer];
+  if (route.request?.body) middleware.push(requireJson);
+  app.openapi(
+    {
+      ...route,
+      operationId: route.operationId ?? fn.name,
+      security: [{ bearerAuth: [] }],
+      middleware: [...middleware, ...toArray(route.middleware)],
+    },
+    fn.handler,
+  );
+}
+
+const requireJson: MiddlewareHandler = async function requireJson(c, next) {
+  const type = c.req.header('content-type') ?? '';
+  if (!/^application\/(?:[\w.+-]+\+)?json\s*(?:;|$)/i.test(type)) {
+    throw new Problem(
+      415,
+      'Unsupported Media Type',
+      `Send the body as JSON with "Content-Type: application/json"${type ? ` (got "${type}")` : ''}.`,
+    );
+  }
+  await next();
+};
+
+function rejectInvalid(result: { success: boolean; error?: ZodError; target: string }) {
+  if (result.success || !result.error) return;
+  const errors = result.error.issues.map((issue) => ({
+    in: result.target,
+    path: issue.path.join('.'),
+    message: issue.message,
+  }));
+  const where =
+    result.target === 'json' ? 'request body' : result.target === 'param' ? 'path' : result.target;
+  const summary = errors.map((e) => (e.path ? `${e.path}: ${e.message}` : e.message)).join('; ');
+  throw new Problem(400, 'Bad Request', `The ${where} is not valid: ${summary}`, { extensions: { errors } });
+}
+
+function toArray<T>(value: T | readonly T[] | undefined): T[] {
+  if (value === undefined) return [];
+  return Array.isArray(value) ? [...value] : [value as T];
+}
+
+function statusTitle(status: number): string {
+  const titles: Record<number, string> = {
+    400: 'Bad Request',
+    401: 'Unauthorized',
+    404: 'Not Found',
+    413: 'Content Too Large',
+  };
+  return titles[status] ?? (status >= 500 ? 'Server Error' : 'Client Error');
+}

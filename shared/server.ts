@@ -1,0 +1,69 @@
+import { randomUUID } from 'node:crypto';
+import { serve as serveNode } from '@hono/node-server';
+import { loadConfig } from './config.ts';
+import { createHttpGateway } from './dapr.ts';
+import { type Deps, type FunctionDefinition, isHttpFunction } from './function.ts';
+import { createLogger } from './log.ts';
+import { createRouter } from './router.ts';
+import { watchSecret } from './secret.ts';
+import { TaskStore } from './task-store.ts';
+
+export interface ServeOptions {
+  /** What runs: an app name from apps.ts or a single function's name. */
+  name: string;
+  functions: readonly FunctionDefinition[];
+  env?: Record<string, string | undefined>;
+}
+
+/**
+ * Runs a list of functions as one HTTP server for daprd: the process a
+ * Kubernetes Deployment (or `npm start`) runs. Stops cleanly on SIGTERM/SIGINT.
+ */
+export function serve({ name, functions, env = process.env }: ServeOptions) {
+  const config = loadConfig(env);
+  const log = createLogger({ app: config.APP_ID, unit: name });
+  const dapr = createHttpGateway({
+    baseUrl: `http://${config.DAPR_HOST}:${config.DAPR_HTTP_PORT}`,
+    apiToken: config.DAPR_API_TOKEN,
+    timeoutMs: config.DAPR_TIMEOUT_MS,
+  });
+  const deps: Deps = {
+    config,
+    dapr,
+    tasks: new TaskStore({ dapr, store: config.STATE_STORE }),
+    log,
+    now: () => new Date(),
+    newId: randomUUID,
+  };
+  const needsToken = functions.some(isHttpFunction);
+  const apiToken = needsToken
+    ? watchSecret(dapr, config.SECRET_STORE, config.API_TOKEN_SECRET, log)
+    : undefined;
+
+  const app = createRouter({
+    deps,
+    functions,
+    apiToken: () => apiToken?.current(),
+    readiness: async () => ({
+      sidecar: await dapr.isOutboundReady(),
+      ...(apiToken ? { apiToken: apiToken.current() !== undefined } : {}),
+    }),
+  });
+
+  const server = serveNode({ fetch: app.fetch, port: config.PORT, hostname: config.HOST }, (info) => {
+    log.info('listening', {
+      address: `http://${info.address}:${info.port}`,
+      functions: functions.map((f) => f.name),
+    });
+  });
+
+  const stop = (signal: string) => {
+    log.info('stopping', { signal });
+    apiToken?.stop();
+    server.close(() => process.exit(0));
+    setTimeout(() => process.exit(0), 5000).unref();
+  };
+  process.once('SIGTERM', () => stop('SIGTERM'));
+  process.once('SIGINT', () => stop('SIGINT'));
+  return server;
+}

@@ -1,0 +1,128 @@
+import { z } from 'zod';
+import { type DaprGateway, EtagMismatchError } from './dapr.ts';
+import { Problem } from './problem.ts';
+
+/**
+ * An append-only, paged index of task ids in the order they were created,
+ * kept in the same Dapr state store as the tasks (Dapr's state API has no
+ * range scans that work on every store).
+ *
+ * - `task-index|head` holds the open page: its number and up to PAGE_SIZE ids.
+ * - `task-index|<n>` holds page n once it is sealed; sealed pages never change.
+ *
+ * Appending costs one read and one etag-guarded write whatever the number of
+ * tasks. A full head page is first copied to its sealed key, then the head
+ * moves on; a crash in between leaves the head as it was, so a reader never
+ * sees an id twice. Readers take pages below the head's number from their
+ * sealed keys and the head's page from the head.
+ *
+ * An id is appended before the task's own transaction, so the index may name
+ * a task that was never written (the transaction failed) or was deleted
+ * since; readers skip ids with no task. The index is a list of candidates,
+ * the task records are the truth.
+ */
+export const PAGE_SIZE = 200;
+const HEAD_KEY = 'task-index|head';
+const pageKey = (page: number) => `task-index|${page}`;
+
+const Head = z.object({ page: z.number().int().min(0), ids: z.array(z.string()) });
+type Head = z.infer<typeof Head>;
+const SealedPage = z.object({ ids: z.array(z.string()) });
+
+/** Where a listing stopped: the page and the position within it. */
+const Position = z.object({ p: z.number().int().min(0), i: z.number().int().min(0) });
+export type IndexPosition = z.infer<typeof Position>;
+
+export function encodeCursor(position: IndexPosition): string {
+  return Buffer.from(JSON.stringify(position)).toString('base64url');
+}
+
+export function decodeCursor(cursor: string): IndexPosition {
+  try {
+    return Position.parse(JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')));
+  } catch {
+    throw new Problem(
+      400,
+      'Bad Request',
+      'The cursor is not one this API returned. Start again without a cursor.',
+    );
+  }
+}
+
+export interface IndexChunk {
+  ids: string[];
+  /** Position after the last id of this chunk. */
+  next: IndexPosition;
+  /** True when nothing follows `next` (yet). */
+  atEnd: boolean;
+}
+
+export class TaskIndex {
+  readonly #dapr: DaprGateway;
+  readonly #store: string;
+  readonly #maxAttempts: number;
+
+  constructor(dapr: DaprGateway, store: string, maxAttempts = 50) {
+    this.#dapr = dapr;
+    this.#store = store;
+    this.#maxAttempts = maxAttempts;
+  }
+
+  async append(id: string): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      const stored = await this.#dapr.getState(this.#store, HEAD_KEY);
+      const head: Head = stored ? Head.parse(stored.value) : { page: 0, ids: [] };
+      let next: Head;
+      if (head.ids.length >= PAGE_SIZE) {
+        await this.#dapr.saveState(this.#store, [{ key: pageKey(head.page), value: { ids: head.ids } }]);
+        next = { page: head.page + 1, ids: [id] };
+      } else {
+        next = { page: head.page, ids: [...head.ids, id] };
+      }
+      try {
+        await this.#dapr.saveState(this.#store, [
+          stored
+            ? { key: HEAD_KEY, value: next, etag: stored.etag }
+            : { key: HEAD_KEY, value: next, options: { concurrency: 'first-write' } },
+        ]);
+        return;
+      } catch (error) {
+        if (!(error instanceof EtagMismatchError) || attempt >= this.#maxAttempts) throw error;
+        await backoff(attempt);
+      }
+    }
+  }
+
+  /** Up to `max` ids from `from` on, in creation order, within one page. */
+  async read(from: IndexPosition, max: number): Promise<IndexChunk> {
+    const stored = await this.#dapr.getState(this.#store, HEAD_KEY);
+    if (!stored) return { ids: [], next: from, atEnd: true };
+    const head = Head.parse(stored.value);
+    let { p, i } = from;
+    while (p <= head.page) {
+      const ids = p === head.page ? head.ids : await this.#sealedPage(p);
+      if (i < ids.length) {
+        const chunk = ids.slice(i, i + max);
+        const next = { p, i: i + chunk.length };
+        const atEnd = p === head.page && next.i >= ids.length;
+        return { ids: chunk, next, atEnd };
+      }
+      if (p === head.page) break;
+      p += 1;
+      i = 0;
+    }
+    return { ids: [], next: { p, i }, atEnd: true };
+  }
+
+  async #sealedPage(page: number): Promise<string[]> {
+    const stored = await this.#dapr.getState(this.#store, pageKey(page));
+    if (!stored) throw new Error(`task index page ${page} is missing below head page`);
+    return SealedPage.parse(stored.value).ids;
+  }
+}
+
+/** Jittered exponential backoff for optimistic-concurrency retries: 2 ms up to ~200 ms. */
+export function backoff(attempt: number): Promise<void> {
+  const ceiling = Math.min(200, 2 ** Math.min(attempt, 8));
+  return new Promise((resolve) => setTimeout(resolve, Math.random() * ceiling));
+}

@@ -1,0 +1,147 @@
+import { z } from '@hono/zod-openapi';
+
+/**
+ * The Task schemas: the single source of truth for the Task types, the
+ * validation of every request body and stored record, and the OpenAPI document.
+ */
+
+export const TaskId = z
+  .uuid()
+  .openapi({ description: 'Task id (UUID)', example: '0f8fad5b-d9cb-469f-a165-70867728950e' });
+
+export const TaskStatus = z.enum(['open', 'done']);
+export const TaskPriority = z.enum(['low', 'medium', 'high']);
+
+const Instant = z.iso
+  .datetime({ offset: true })
+  .openapi({ description: 'RFC 3339 date-time; stored in UTC', example: '2026-12-01T09:00:00Z' });
+const Title = z.string().trim().min(1).max(200);
+const Description = z.string().max(4000);
+const Tag = z
+  .string()
+  .min(1)
+  .max(50)
+  .regex(/^[\p{L}\p{N}_.:-]+$/u, 'tags are letters, digits and _ . : - (no spaces)');
+const Tags = z.array(Tag).max(20);
+
+export const Task = z
+  .strictObject({
+    id: TaskId,
+    title: Title,
+    description: Description.optional(),
+    status: TaskStatus,
+    priority: TaskPriority,
+    dueAt: Instant.optional(),
+    remindAt: Instant.optional(),
+    tags: Tags,
+    createdAt: Instant,
+    updatedAt: Instant,
+    completedAt: Instant.optional(),
+  })
+  .openapi('Task');
+export type Task = z.infer<typeof Task>;
+
+export const CreateTaskBody = z
+  .strictObject({
+    title: Title,
+    description: Description.optional(),
+    priority: TaskPriority.default('medium'),
+    dueAt: Instant.optional(),
+    remindAt: Instant.optional(),
+    tags: Tags.optional(),
+  })
+  .openapi('CreateTask');
+export type CreateTaskBody = z.infer<typeof CreateTaskBody>;
+
+/** `null` clears an optional field; absent fields stay as they are. */
+export const UpdateTaskBody = z
+  .strictObject({
+    title: Title.optional(),
+    description: Description.nullable().optional(),
+    priority: TaskPriority.optional(),
+    dueAt: Instant.nullable().optional(),
+    remindAt: Instant.nullable().optional(),
+    tags: Tags.optional(),
+  })
+  .refine((body) => Object.keys(body).length > 0, 'the body must change at least one field')
+  .openapi('UpdateTask');
+export type UpdateTaskBody = z.infer<typeof UpdateTaskBody>;
+
+export const TaskPage = z
+  .object({
+    items: z.array(Task),
+    nextCursor: z
+      .string()
+      .nullable()
+      .openapi({ description: 'Pass as `cursor` for the next page; null at the end' }),
+  })
+  .openapi('TaskPage');
+
+export const ListTasksQuery = z.strictObject({
+  status: TaskStatus.optional(),
+  tag: Tag.optional(),
+  dueBefore: Instant.optional().openapi({ description: 'Only tasks due strictly before this instant' }),
+  limit: z.coerce.number().int().min(1).max(100).default(20),
+  cursor: z.string().max(200).optional(),
+});
+export type ListTasksQuery = z.infer<typeof ListTasksQuery>;
+
+export const TaskIdParams = z.strictObject({ id: TaskId.openapi({ param: { name: 'id', in: 'path' } }) });
+
+function utc(instant: string): string {
+  return new Date(instant).toISOString();
+}
+
+function uniqueTags(tags: readonly string[] | undefined): string[] {
+  return [...new Set(tags ?? [])];
+}
+
+export function newTask(id: string, body: CreateTaskBody, now: Date): Task {
+  const at = now.toISOString();
+  return {
+    id,
+    title: body.title,
+    ...(body.description === undefined ? {} : { description: body.description }),
+    status: 'open',
+    priority: body.priority,
+    ...(body.dueAt === undefined ? {} : { dueAt: utc(body.dueAt) }),
+    ...(body.remindAt === undefined ? {} : { remindAt: utc(body.remindAt) }),
+    tags: uniqueTags(body.tags),
+    createdAt: at,
+    updatedAt: at,
+  };
+}
+
+/** The task after a PATCH, or the same object when nothing would change. */
+export function applyUpdate(task: Task, body: UpdateTaskBody, now: Date): Task {
+  const next: Task = { ...task };
+  if (body.title !== undefined) next.title = body.title;
+  if (body.priority !== undefined) next.priority = body.priority;
+  if (body.tags !== undefined) next.tags = uniqueTags(body.tags);
+  setOptional(next, 'description', body.description);
+  setOptional(next, 'dueAt', body.dueAt === undefined || body.dueAt === null ? body.dueAt : utc(body.dueAt));
+  setOptional(
+    next,
+    'remindAt',
+    body.remindAt === undefined || body.remindAt === null ? body.remindAt : utc(body.remindAt),
+  );
+  if (JSON.stringify(next) === JSON.stringify(task)) return task;
+  next.updatedAt = now.toISOString();
+  return next;
+}
+
+export function completeTask(task: Task, now: Date): Task {
+  if (task.status === 'done') return task;
+  const at = now.toISOString();
+  return { ...task, status: 'done', completedAt: at, updatedAt: at };
+}
+
+function setOptional(
+  task: Task,
+  field: 'description' | 'dueAt' | 'remindAt',
+  value: string | null | undefined,
+) {
+  if (value === undefined) return;
+  if (value === null) delete task[field];
+  else task[field] = value;
+}

@@ -1,0 +1,147 @@
+import type { OpenAPIHono } from '@hono/zod-openapi';
+import { z } from 'zod';
+import { daprAppToken } from './auth.ts';
+import type {
+  AppEnv,
+  BindingFunction,
+  Deps,
+  EventStatus,
+  FunctionDefinition,
+  JobFunction,
+  TopicFunction,
+} from './function.ts';
+import { Problem } from './problem.ts';
+
+/** The CloudEvent envelope daprd delivers; `data` is checked by each function's own schema. */
+const CloudEventEnvelope = z.looseObject({
+  id: z.string().min(1),
+  type: z.string().min(1),
+  source: z.string(),
+  subject: z.string().optional(),
+  time: z.string().optional(),
+  data: z.unknown(),
+});
+
+const BulkDelivery = z.object({
+  entries: z.array(z.looseObject({ entryId: z.string(), event: z.unknown() })),
+});
+
+export const topicRoute = (fn: TopicFunction) => `/events/${fn.name}`;
+
+/**
+ * Mounts the routes daprd calls: `GET /dapr/subscribe`, one route per topic
+ * function, `POST /job/{name}` and the input bindings' `OPTIONS|POST /{name}`.
+ * All of them require daprd's app API token. Every trigger kind goes through
+ * one wrapper: the payload is parsed with the function's schema, a payload
+ * that can never succeed is dropped with a log line saying why, and a throw
+ * means the delivery is retried.
+ */
+export function mountEventTriggers(
+  app: OpenAPIHono<AppEnv>,
+  functions: readonly FunctionDefinition[],
+  deps: Deps,
+) {
+  const onlyDaprd = daprAppToken(deps.config.APP_API_TOKEN);
+  const topics = functions.filter((fn): fn is TopicFunction => fn.trigger.kind === 'topic');
+  const jobs = functions.filter((fn): fn is JobFunction => fn.trigger.kind === 'job');
+  const bindings = functions.filter((fn): fn is BindingFunction => fn.trigger.kind === 'binding');
+
+  app.get('/dapr/subscribe', onlyDaprd, (c) =>
+    c.json(
+      topics.map((fn) => ({
+        pubsubname: deps.config.PUBSUB,
+        topic: fn.trigger.topic,
+        route: topicRoute(fn),
+        ...(fn.trigger.deadLetterTopic ? { deadLetterTopic: fn.trigger.deadLetterTopic } : {}),
+        ...(fn.trigger.bulk
+          ? { bulkSubscribe: { enabled: true, maxMessagesCount: 100, maxAwaitDurationMs: 40 } }
+          : {}),
+      })),
+    ),
+  );
+
+  for (const fn of topics) {
+    app.post(topicRoute(fn), onlyDaprd, async (c) => {
+      const body: unknown = await c.req.json().catch(() => undefined);
+      const bulk = BulkDelivery.safeParse(body);
+      if (bulk.success) {
+        const statuses = [];
+        // In order: entries of one bulk share partitions, and per-task order matters.
+        for (const entry of bulk.data.entries) {
+          statuses.push({ entryId: entry.entryId, status: await deliverEvent(fn, entry.event, deps) });
+        }
+        return c.json({ statuses });
+      }
+      return c.json({ status: await deliverEvent(fn, body, deps) });
+    });
+  }
+
+  if (jobs.length > 0) {
+    app.post('/job/:name', onlyDaprd, async (c) => {
+      const name = c.req.param('name');
+      const fn = jobs.find((job) => name.startsWith(job.trigger.prefix));
+      if (!fn) throw new Problem(404, 'Not Found', `No function handles job ${name}.`);
+      const log = deps.log.child({ function: fn.name, trigger: 'job', job: name });
+      const data = fn.trigger.data.safeParse(await c.req.json().catch(() => undefined));
+      if (!data.success) {
+        // A payload that does not parse never will: acknowledge so the scheduler stops firing it.
+        log.warn('job payload is invalid; dropped', { issues: data.error.issues });
+        return c.json({ status: 'DROP' });
+      }
+      await fn.handler({ name, data: data.data }, { deps, log });
+      return c.json({ status: 'SUCCESS' });
+    });
+  }
+
+  for (const fn of bindings) {
+    const path = `/${fn.trigger.binding}`;
+    app.options(path, onlyDaprd, (c) => c.body(null, 200));
+    app.post(path, onlyDaprd, async (c) => {
+      const log = deps.log.child({ function: fn.name, trigger: 'binding' });
+      const text = await c.req.text();
+      const data = fn.trigger.data.safeParse(text ? safeJson(text) : undefined);
+      if (!data.success) {
+        log.warn('binding payload is invalid; dropped', { issues: data.error.issues });
+        return c.json({ status: 'DROP' });
+      }
+      await fn.handler({ data: data.data }, { deps, log });
+      return c.json({ status: 'SUCCESS' });
+    });
+  }
+}
+
+/** One event through a topic function: parse, run, map the outcome to daprd's ack status. */
+export async function deliverEvent(fn: TopicFunction, raw: unknown, deps: Deps): Promise<EventStatus> {
+  const log = deps.log.child({ function: fn.name, trigger: 'topic' });
+  const envelope = CloudEventEnvelope.safeParse(raw);
+  if (!envelope.success) {
+    log.warn('event dropped: not a CloudEvent', { issues: envelope.error.issues });
+    return 'DROP';
+  }
+  const { id, type, source, subject, time } = envelope.data;
+  const data = fn.trigger.data.safeParse(envelope.data.data);
+  if (!data.success) {
+    log.warn('event dropped: its data does not match the schema', {
+      eventId: id,
+      type,
+      issues: data.error.issues,
+    });
+    return 'DROP';
+  }
+  try {
+    return (
+      (await fn.handler({ id, type, source, subject, time, data: data.data }, { deps, log })) ?? 'SUCCESS'
+    );
+  } catch (error) {
+    log.error('event handler failed; daprd will redeliver', { eventId: id, type, error });
+    return 'RETRY';
+  }
+}
+
+function safeJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text;
+  }
+}
