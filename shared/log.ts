@@ -28,8 +28,11 @@ function defaultWrite(level: string, line: string) {
   (level === 'error' ? process.stderr : process.stdout).write(`${line}\n`);
 }
 
-function errorReplacer(_key: string, value: unknown) {
-  if (value instanceof Error) return { name: value.name, message: value.message };
+function errorReplacer(_key: string, value: unknown): unknown {
+  if (value instanceof Error) {
+    const cause: object = value.cause === undefined ? {} : { cause: errorReplacer('cause', value.cause) };
+    return { name: value.name, message: value.message, ...cause };
+  }
   return value;
 }
 

@@ -51,6 +51,8 @@ export function decodeCursor(cursor: string): IndexPosition {
 
 export interface IndexChunk {
   ids: string[];
+  /** Position of the first id of this chunk (a later page than asked for when that page was used up). */
+  start: IndexPosition;
   /** Position after the last id of this chunk. */
   next: IndexPosition;
   /** True when nothing follows `next` (yet). */
@@ -96,7 +98,7 @@ export class TaskIndex {
   /** Up to `max` ids from `from` on, in creation order, within one page. */
   async read(from: IndexPosition, max: number): Promise<IndexChunk> {
     const stored = await this.#dapr.getState(this.#store, HEAD_KEY);
-    if (!stored) return { ids: [], next: from, atEnd: true };
+    if (!stored) return { ids: [], start: from, next: from, atEnd: true };
     const head = Head.parse(stored.value);
     let { p, i } = from;
     while (p <= head.page) {
@@ -105,13 +107,13 @@ export class TaskIndex {
         const chunk = ids.slice(i, i + max);
         const next = { p, i: i + chunk.length };
         const atEnd = p === head.page && next.i >= ids.length;
-        return { ids: chunk, next, atEnd };
+        return { ids: chunk, start: { p, i }, next, atEnd };
       }
       if (p === head.page) break;
       p += 1;
       i = 0;
     }
-    return { ids: [], next: { p, i }, atEnd: true };
+    return { ids: [], start: { p, i }, next: { p, i }, atEnd: true };
   }
 
   async #sealedPage(page: number): Promise<string[]> {

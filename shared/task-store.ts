@@ -121,7 +121,7 @@ export class TaskStore {
           const task = stored && Task.parse(stored.value);
           if (task && matches(task, filter)) items.push(task);
           if (items.length === limit) {
-            const next = { p: position.p, i: position.i + offset + 1 };
+            const next = { p: chunk.start.p, i: chunk.start.i + offset + 1 };
             const atEnd = chunk.atEnd && offset === chunk.ids.length - 1;
             return { items, nextCursor: atEnd ? null : encodeCursor(next) };
           }

@@ -27,9 +27,10 @@ describe('listTasks', () => {
     const ids: string[] = [];
     for (let n = 0; n < PAGE_SIZE + 37; n++)
       ids.push((await (await call('POST', '/tasks', { title: `t${n}` })).json()).id);
-    const { seen, pages } = await walk(call, 'limit=50');
+    // 37 does not divide the index page size, so some pages of results span two index pages.
+    const { seen, pages } = await walk(call, 'limit=37');
     expect(seen).toEqual(ids);
-    expect(pages).toBe(Math.ceil(ids.length / 50));
+    expect(pages).toBe(Math.ceil(ids.length / 37));
   });
 
   it('filters by status, tag and dueBefore and skips deleted tasks', async () => {

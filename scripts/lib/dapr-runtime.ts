@@ -1,0 +1,142 @@
+import { execFile, spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdir, rename } from 'node:fs/promises';
+import { homedir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { promisify } from 'node:util';
+
+/**
+ * The Dapr binaries, provisioned offline at one pinned version in the layout
+ * of `dapr init --slim` (~/.dapr/bin, or $DAPR_INSTALL_DIR/bin). Binaries
+ * already there at the pinned version are used as they are; otherwise they
+ * are built with the Go toolchain from the Go module proxy (tools/dapr,
+ * tools/dapr-cli). v1.18.2 is the newest 1.18 runtime whose whole module
+ * graph the reachable proxy serves.
+ */
+export const DAPR_RUNTIME_VERSION = '1.18.2';
+export const DAPR_CLI_VERSION = '1.16.5';
+
+const run = promisify(execFile);
+const root = resolve(import.meta.dirname, '../..');
+
+export function daprBinDir(env: NodeJS.ProcessEnv = process.env): string {
+  return join(env.DAPR_INSTALL_DIR ?? join(homedir(), '.dapr'), 'bin');
+}
+
+export interface DaprBinaries {
+  daprd: string;
+  scheduler: string;
+  cli: string;
+}
+
+interface Binary {
+  name: keyof DaprBinaries;
+  file: string;
+  module: string;
+  pkg: string;
+  ldflags: string;
+  tags?: string;
+  /** True when the installed binary is at the pinned version. */
+  current: (path: string) => Promise<boolean>;
+}
+
+const runtimeLdflags = `-s -w -X github.com/dapr/dapr/pkg/buildinfo.version=${DAPR_RUNTIME_VERSION}`;
+
+const binaries: Binary[] = [
+  {
+    name: 'daprd',
+    file: 'daprd',
+    module: 'tools/dapr',
+    // Upstream daprd plus pubsub.outbox-relay (tools/dapr/daprd), which the
+    // embedded profile needs: an upstream build is replaced.
+    pkg: './daprd',
+    tags: 'stablecomponents',
+    ldflags: runtimeLdflags,
+    current: async (path) =>
+      (await output(path, ['--version'])) === DAPR_RUNTIME_VERSION &&
+      /\bpath\s+tasks-on-dapr\/tools\/dapr\/daprd\b/.test(await output('go', ['version', '-m', path])),
+  },
+  {
+    name: 'scheduler',
+    file: 'scheduler',
+    module: 'tools/dapr',
+    pkg: 'github.com/dapr/dapr/cmd/scheduler',
+    ldflags: runtimeLdflags,
+    // The scheduler has no --version; its Go build info names the version it was built at.
+    current: async (path) => {
+      const info = await output('go', ['version', '-m', path]);
+      return (
+        info.includes(`buildinfo.version=${DAPR_RUNTIME_VERSION}`) ||
+        new RegExp(`(?:mod|dep)\\s+github\\.com/dapr/dapr\\s+v${DAPR_RUNTIME_VERSION}\\b`).test(info)
+      );
+    },
+  },
+  {
+    name: 'cli',
+    file: 'dapr',
+    module: 'tools/dapr-cli',
+    pkg: 'github.com/dapr/cli',
+    ldflags: `-s -w -X main.version=${DAPR_CLI_VERSION} -X main.apiVersion=1.0`,
+    current: async (path) => (await output(path, ['--version'])).includes(`CLI version: ${DAPR_CLI_VERSION}`),
+  },
+];
+
+async function output(command: string, args: string[]): Promise<string> {
+  try {
+    const { stdout } = await run(command, args, { timeout: 30_000 });
+    return stdout.trim();
+  } catch {
+    return '';
+  }
+}
+
+/** Makes daprd, the scheduler and the dapr CLI available; returns their paths. */
+export async function provisionDapr(log: (line: string) => void = console.log): Promise<DaprBinaries> {
+  const bin = daprBinDir();
+  await mkdir(bin, { recursive: true });
+  const paths = {} as DaprBinaries;
+  for (const binary of binaries) {
+    const path = join(bin, binary.file);
+    paths[binary.name] = path;
+    if (existsSync(path) && (await binary.current(path))) continue;
+    await build(binary, path, log);
+    if (!(await binary.current(path)))
+      throw new Error(`${path} was built but does not report the pinned version`);
+  }
+  return paths;
+}
+
+async function build(binary: Binary, target: string, log: (line: string) => void) {
+  if (!(await output('go', ['version']))) {
+    throw new Error(
+      'The Go toolchain (go 1.26.5 or newer) is needed to build the Dapr binaries; put `go` on PATH.',
+    );
+  }
+  const started = Date.now();
+  log(
+    `[dapr] building ${binary.file} ${binary.name === 'cli' ? DAPR_CLI_VERSION : DAPR_RUNTIME_VERSION} from the Go module proxy into ${target}`,
+  );
+  log(
+    '[dapr] the first build downloads modules and compiles for several minutes; later runs reuse the binary',
+  );
+  const partial = `${target}.partial-${process.pid}`;
+  const args = ['build', '-v', '-mod=readonly', '-trimpath', '-ldflags', binary.ldflags, '-o', partial];
+  if (binary.tags) args.push('-tags', binary.tags);
+  args.push(binary.pkg);
+  let packages = 0;
+  const child = spawn('go', args, { cwd: join(root, binary.module), stdio: ['ignore', 'ignore', 'pipe'] });
+  let lastLines = '';
+  child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
+    packages += chunk.split('\n').filter((line) => line && !line.startsWith('go: downloading')).length;
+    lastLines = (lastLines + chunk).slice(-4000);
+  });
+  const ticker = setInterval(() => {
+    const seconds = Math.round((Date.now() - started) / 1000);
+    log(`[dapr] building ${binary.file}: ${packages} packages compiled, ${seconds}s`);
+  }, 15_000);
+  const code = await new Promise<number | null>((done) => child.on('close', done));
+  clearInterval(ticker);
+  if (code !== 0) throw new Error(`go build of ${binary.file} failed (exit ${code}):\n${lastLines}`);
+  await rename(partial, target);
+  log(`[dapr] built ${binary.file} in ${Math.round((Date.now() - started) / 1000)}s`);
+}

@@ -1,0 +1,207 @@
+import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { type DaprBinaries, provisionDapr } from './dapr-runtime.ts';
+import { freePort, httpOk, type Started, startProcess, waitFor } from './processes.ts';
+
+export const projectRoot = resolve(import.meta.dirname, '../..');
+export const profiles = ['embedded'] as const;
+export type Profile = (typeof profiles)[number];
+
+export interface Ports {
+  app: number;
+  daprHttp: number;
+  daprGrpc: number;
+  daprInternalGrpc: number;
+  daprMetrics: number;
+  scheduler: number;
+  schedulerHealth: number;
+  schedulerMetrics: number;
+  etcdClient: number;
+  etcdPeer: number;
+}
+
+/** The ports of `npm start`: daprd's usual ones (HTTP 3500, gRPC 50001, scheduler 50006). */
+export const defaultPorts: Ports = {
+  app: 8080,
+  daprHttp: 3500,
+  daprGrpc: 50001,
+  daprInternalGrpc: 50002,
+  daprMetrics: 9090,
+  scheduler: 50006,
+  schedulerHealth: 50080,
+  schedulerMetrics: 50090,
+  etcdClient: 52379,
+  etcdPeer: 52380,
+};
+
+export async function freePorts(): Promise<Ports> {
+  const ports = {} as Ports;
+  for (const key of Object.keys(defaultPorts) as Array<keyof Ports>) ports[key] = await freePort();
+  return ports;
+}
+
+export interface StackOptions {
+  profile: Profile;
+  /** daprd's and the scheduler's working directory; state lives in `<workDir>/.data`. */
+  workDir: string;
+  ports: Ports;
+  /** The app's command line, e.g. [node, main.ts, all]. */
+  app: string[];
+  appId?: string;
+  /** App output: `inherit` shows it in this terminal; otherwise it goes to .data/logs/app.log. */
+  appOutput?: 'inherit' | 'file';
+  log?: (line: string) => void;
+}
+
+export interface Stack {
+  binaries: DaprBinaries;
+  ports: Ports;
+  apiToken: string;
+  appToken: string;
+  secretsFile: string;
+  logDir: string;
+  url: string;
+  stop(): Promise<void>;
+}
+
+/**
+ * Creates `.data/secrets.json` with a random Task API token if it is absent
+ * (the embedded secret store reads it); returns the token it holds.
+ */
+export async function ensureSecretsFile(file: string): Promise<string> {
+  if (!existsSync(file)) {
+    await writeFile(
+      file,
+      `${JSON.stringify({ 'tasks-api-token': randomBytes(24).toString('base64url') }, null, 2)}\n`,
+      {
+        mode: 0o600,
+      },
+    );
+  }
+  const token = JSON.parse(await readFile(file, 'utf8'))['tasks-api-token'];
+  if (typeof token !== 'string' || token.length === 0) throw new Error(`${file} has no "tasks-api-token"`);
+  return token;
+}
+
+/**
+ * Starts the scheduler, the app and daprd (in that order: daprd reads the
+ * app's subscriptions once the app's port is open) and waits until the app is
+ * ready, which means daprd is too. `stop()` ends all three, newest first.
+ */
+export async function startStack(options: StackOptions): Promise<Stack> {
+  const { profile, workDir, ports, log = console.log } = options;
+  const appId = options.appId ?? 'tasks';
+  const binaries = await provisionDapr(log);
+  const dataDir = join(workDir, '.data');
+  const logDir = join(dataDir, 'logs');
+  await mkdir(logDir, { recursive: true });
+  const secretsFile = join(dataDir, 'secrets.json');
+  const apiToken = await ensureSecretsFile(secretsFile);
+  const appToken = randomBytes(24).toString('base64url');
+  const started: Started[] = [];
+  const stop = async () => {
+    for (const process of started.reverse()) await process.stop();
+  };
+
+  try {
+    const scheduler = startProcess(
+      'scheduler',
+      binaries.scheduler,
+      [
+        '--port',
+        String(ports.scheduler),
+        '--listen-address',
+        '127.0.0.1',
+        '--healthz-port',
+        String(ports.schedulerHealth),
+        '--healthz-listen-address',
+        '127.0.0.1',
+        '--metrics-port',
+        String(ports.schedulerMetrics),
+        '--metrics-listen-address',
+        '127.0.0.1',
+        '--etcd-data-dir',
+        join(dataDir, 'scheduler'),
+        '--etcd-client-port',
+        String(ports.etcdClient),
+        '--etcd-initial-cluster',
+        `dapr-scheduler-server-0=http://127.0.0.1:${ports.etcdPeer}`,
+      ],
+      { cwd: workDir, output: join(logDir, 'scheduler.log') },
+    );
+    started.push(scheduler);
+    await waitFor('scheduler', () => httpOk(`http://127.0.0.1:${ports.schedulerHealth}/healthz`), {
+      alive: () => scheduler.child.exitCode === null,
+    });
+
+    const [command = process.execPath, ...args] = options.app;
+    const app = startProcess('app', command, args, {
+      cwd: projectRoot,
+      output: options.appOutput === 'inherit' ? 'inherit' : join(logDir, 'app.log'),
+      env: {
+        APP_ID: appId,
+        PORT: String(ports.app),
+        DAPR_HTTP_PORT: String(ports.daprHttp),
+        APP_API_TOKEN: appToken,
+      },
+    });
+    started.push(app);
+
+    const daprd = startProcess(
+      'daprd',
+      binaries.daprd,
+      [
+        '--app-id',
+        appId,
+        '--app-port',
+        String(ports.app),
+        '--app-protocol',
+        'http',
+        '--enable-app-health-check',
+        '--app-health-check-path',
+        '/healthz',
+        '--dapr-http-port',
+        String(ports.daprHttp),
+        '--dapr-grpc-port',
+        String(ports.daprGrpc),
+        '--dapr-internal-grpc-port',
+        String(ports.daprInternalGrpc),
+        '--dapr-listen-addresses',
+        '127.0.0.1',
+        '--metrics-port',
+        String(ports.daprMetrics),
+        '--metrics-listen-address',
+        '127.0.0.1',
+        '--resources-path',
+        join(projectRoot, 'components', profile),
+        '--config',
+        join(projectRoot, 'components', 'config.yaml'),
+        '--scheduler-host-address',
+        `127.0.0.1:${ports.scheduler}`,
+        '--log-level',
+        'info',
+      ],
+      { cwd: workDir, output: join(logDir, 'daprd.log'), env: { APP_API_TOKEN: appToken } },
+    );
+    started.push(daprd);
+    await waitFor('app and daprd', () => httpOk(`http://127.0.0.1:${ports.app}/readyz`), {
+      alive: () => daprd.child.exitCode === null && app.child.exitCode === null,
+    });
+  } catch (error) {
+    await stop();
+    throw new Error(`${(error as Error).message}. Logs: ${logDir}`, { cause: error });
+  }
+
+  return {
+    binaries,
+    ports,
+    apiToken,
+    appToken,
+    secretsFile,
+    logDir,
+    url: `http://127.0.0.1:${ports.app}`,
+    stop,
+  };
+}

@@ -1,0 +1,51 @@
+/**
+ * npm start: provisions the Dapr binaries if needed, then runs the scheduler,
+ * daprd and every function as one app on the embedded profile until Ctrl-C.
+ *   npm start -- [--profile embedded] [--app all|tasks-api|<function>]
+ */
+import { parseArgs } from 'node:util';
+import { defaultPorts, type Profile, profiles, projectRoot, startStack } from './lib/stack.ts';
+
+const { values } = parseArgs({
+  options: {
+    profile: { type: 'string', default: 'embedded' },
+    app: { type: 'string', default: 'all' },
+  },
+});
+if (!profiles.includes(values.profile as Profile)) {
+  console.error(`Unknown profile "${values.profile}". Profiles: ${profiles.join(', ')}`);
+  process.exit(2);
+}
+const port = Number(process.env.PORT ?? defaultPorts.app);
+const ports = { ...defaultPorts, app: port };
+
+const stack = await startStack({
+  profile: values.profile as Profile,
+  workDir: projectRoot,
+  ports,
+  app: [process.execPath, 'main.ts', values.app],
+  appOutput: 'inherit',
+});
+
+console.log(`
+Tasks on Dapr is running (profile ${values.profile}, app ${values.app}).
+  Task API      ${stack.url}   (docs: ${stack.url}/docs)
+  API token     "tasks-api-token" in ${stack.secretsFile}
+                curl -H "Authorization: Bearer $(node -p "require('./.data/secrets.json')['tasks-api-token']")" ${stack.url}/tasks
+  daprd         HTTP ${ports.daprHttp}, gRPC ${ports.daprGrpc}, metrics ${ports.daprMetrics}
+  scheduler     127.0.0.1:${ports.scheduler}
+  logs          ${stack.logDir}
+Press Ctrl-C to stop.
+`);
+
+let stopping = false;
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.on(signal, async () => {
+    if (stopping) return;
+    stopping = true;
+    console.log('\nStopping the app, daprd and the scheduler…');
+    await stack.stop();
+    console.log('Stopped.');
+    process.exit(0);
+  });
+}

@@ -1,0 +1,41 @@
+import { inject } from 'vitest';
+
+/** A response whose JSON tests read without declaring its type first. */
+// biome-ignore lint/suspicious/noExplicitAny: assertions check the shape
+export type ApiResponse = Omit<Response, 'json'> & { json(): Promise<any> };
+
+export const stack = () => inject('stack');
+
+/** A call to the running Task API with the real token; objects are sent as JSON. */
+export async function api(
+  method: string,
+  path: string,
+  body?: unknown,
+  headers: Record<string, string> = {},
+) {
+  const { url, apiToken } = stack();
+  const init: RequestInit = { method, headers: { authorization: `Bearer ${apiToken}`, ...headers } };
+  if (body !== undefined) {
+    init.body = typeof body === 'string' ? body : JSON.stringify(body);
+    init.headers = { 'content-type': 'application/json', ...init.headers };
+  }
+  return (await fetch(`${url}${path}`, init)) as ApiResponse;
+}
+
+/** Polls `read` until `done` holds for its value; returns that value. */
+export async function eventually<T>(read: () => Promise<T>, done: (value: T) => boolean, timeoutMs = 15_000) {
+  const deadline = Date.now() + timeoutMs;
+  let last = await read();
+  while (!done(last)) {
+    if (Date.now() > deadline)
+      throw new Error(`condition not met after ${timeoutMs}ms; last value: ${JSON.stringify(last)}`);
+    await new Promise((r) => setTimeout(r, 100));
+    last = await read();
+  }
+  return last;
+}
+
+export async function activityTypes(id: string): Promise<string[]> {
+  const response = await api('GET', `/tasks/${id}/activity`);
+  return (await response.json()).entries.map((e: { type: string }) => e.type);
+}

@@ -1,0 +1,48 @@
+import { existsSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { TestProject } from 'vitest/node';
+import { freePorts, type Profile, projectRoot, type Stack, startStack } from '../../scripts/lib/stack.ts';
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    stack: { url: string; apiToken: string; appToken: string; daprHttp: number; logDir: string };
+  }
+}
+
+/**
+ * Starts the real scheduler and daprd on free ports with the profile's
+ * components, and the app from its esbuild bundle (dist/all.mjs), so the
+ * whole integration suite is also the bundle's smoke test.
+ */
+export default async function setup(project: TestProject) {
+  const bundle = join(projectRoot, 'dist', 'all.mjs');
+  if (!existsSync(bundle))
+    throw new Error(`${bundle} is missing: run \`npm run build\` first (npm test does).`);
+  const workDir = await mkdtemp(join(tmpdir(), 'tasks-it-'));
+  const profile = (process.env.TEST_PROFILE ?? 'embedded') as Profile;
+  let stack: Stack;
+  try {
+    stack = await startStack({
+      profile,
+      workDir,
+      ports: await freePorts(),
+      app: [process.execPath, bundle],
+      log: (line) => console.log(line),
+    });
+  } catch (error) {
+    throw new Error(`could not start the ${profile} stack in ${workDir}: ${(error as Error).message}`);
+  }
+  project.provide('stack', {
+    url: stack.url,
+    apiToken: stack.apiToken,
+    appToken: stack.appToken,
+    daprHttp: stack.ports.daprHttp,
+    logDir: stack.logDir,
+  });
+  return async () => {
+    await stack.stop();
+    if (!process.env.KEEP_TEST_DATA) await rm(workDir, { recursive: true, force: true });
+  };
+}

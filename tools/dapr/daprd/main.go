@@ -1,0 +1,14 @@
+// Command daprd is the upstream Dapr sidecar (built with -tags
+// stablecomponents, so every stable component is registered) plus one
+// component of this project's: pubsub.outbox-relay, see relay.go.
+package main
+
+import (
+	"github.com/dapr/dapr/cmd/daprd/app"
+	pubsubLoader "github.com/dapr/dapr/pkg/components/pubsub"
+)
+
+func main() {
+	pubsubLoader.DefaultRegistry.RegisterComponent(newRelay, "outbox-relay")
+	app.Run()
+}
