@@ -185,7 +185,7 @@ function upsertWithEvent(
       ...(etag === undefined ? {} : { etag }),
       contentType: 'application/json',
       // The outbox copies operation metadata into the CloudEvent it publishes.
-      metadata: { type, subject: taskId, partitionKey: taskId },
+      metadata: { type, subject: taskId },
     },
   };
 }
