@@ -1,7 +1,7 @@
 import { z } from '@hono/zod-openapi';
-import { type DaprGateway, EtagMismatchError } from './dapr.ts';
+import type { DaprGateway } from './dapr.ts';
 import { TaskEventType } from './events.ts';
-import { backoff } from './task-index.ts';
+import { saveWithEtag } from './guarded-save.ts';
 
 export const ActivityEntry = z
   .object({
@@ -27,23 +27,11 @@ export const MAX_ENTRIES = 200;
  * publishes its upserts through the outbox.
  */
 export async function recordActivity(dapr: DaprGateway, store: string, taskId: string, entry: ActivityEntry) {
-  for (let attempt = 1; ; attempt++) {
-    const stored = await dapr.getState(store, activityKey(taskId));
+  return saveWithEtag<z.infer<typeof Stored>>(dapr, store, activityKey(taskId), (stored) => {
     const entries = stored ? Stored.parse(stored.value).entries : [];
-    if (entries.some((e) => e.eventId === entry.eventId)) return false;
-    const next = [...entries, entry].sort((a, b) => a.time.localeCompare(b.time)).slice(-MAX_ENTRIES);
-    try {
-      await dapr.saveState(store, [
-        stored
-          ? { key: activityKey(taskId), value: { entries: next }, etag: stored.etag }
-          : { key: activityKey(taskId), value: { entries: next }, options: { concurrency: 'first-write' } },
-      ]);
-      return true;
-    } catch (error) {
-      if (!(error instanceof EtagMismatchError) || attempt >= 50) throw error;
-      await backoff(attempt);
-    }
-  }
+    if (entries.some((e) => e.eventId === entry.eventId)) return undefined;
+    return { entries: [...entries, entry].sort((a, b) => a.time.localeCompare(b.time)).slice(-MAX_ENTRIES) };
+  });
 }
 
 export async function readActivity(

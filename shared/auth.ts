@@ -1,6 +1,6 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { MiddlewareHandler } from 'hono';
-import { Problem } from './problem.ts';
+import { Problem, SIDECAR_RETRY_AFTER_SECONDS } from './problem.ts';
 
 function sameSecret(given: string, expected: string): boolean {
   const a = createHash('sha256').update(given).digest();
@@ -22,7 +22,7 @@ export function bearerAuth(currentToken: () => string | undefined): MiddlewareHa
         'Service Unavailable',
         'The API token has not been loaded from the secret store yet.',
         {
-          headers: { 'retry-after': '2' },
+          headers: { 'retry-after': String(SIDECAR_RETRY_AFTER_SECONDS) },
         },
       );
     }

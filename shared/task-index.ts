@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { type DaprGateway, EtagMismatchError } from './dapr.ts';
+import type { DaprGateway } from './dapr.ts';
+import { saveWithEtag } from './guarded-save.ts';
 import { Problem } from './problem.ts';
 
 /**
@@ -71,28 +72,18 @@ export class TaskIndex {
   }
 
   async append(id: string): Promise<void> {
-    for (let attempt = 1; ; attempt++) {
-      const stored = await this.#dapr.getState(this.#store, HEAD_KEY);
-      const head: Head = stored ? Head.parse(stored.value) : { page: 0, ids: [] };
-      let next: Head;
-      if (head.ids.length >= PAGE_SIZE) {
+    await saveWithEtag<Head>(
+      this.#dapr,
+      this.#store,
+      HEAD_KEY,
+      async (stored) => {
+        const head = stored ? Head.parse(stored.value) : { page: 0, ids: [] };
+        if (head.ids.length < PAGE_SIZE) return { page: head.page, ids: [...head.ids, id] };
         await this.#dapr.saveState(this.#store, [{ key: pageKey(head.page), value: { ids: head.ids } }]);
-        next = { page: head.page + 1, ids: [id] };
-      } else {
-        next = { page: head.page, ids: [...head.ids, id] };
-      }
-      try {
-        await this.#dapr.saveState(this.#store, [
-          stored
-            ? { key: HEAD_KEY, value: next, etag: stored.etag }
-            : { key: HEAD_KEY, value: next, options: { concurrency: 'first-write' } },
-        ]);
-        return;
-      } catch (error) {
-        if (!(error instanceof EtagMismatchError) || attempt >= this.#maxAttempts) throw error;
-        await backoff(attempt);
-      }
-    }
+        return { page: head.page + 1, ids: [id] };
+      },
+      this.#maxAttempts,
+    );
   }
 
   /** Up to `max` ids from `from` on, in creation order, within one page. */
@@ -121,10 +112,4 @@ export class TaskIndex {
     if (!stored) throw new Error(`task index page ${page} is missing below head page`);
     return SealedPage.parse(stored.value).ids;
   }
-}
-
-/** Jittered exponential backoff for optimistic-concurrency retries: 2 ms up to ~200 ms. */
-export function backoff(attempt: number): Promise<void> {
-  const ceiling = Math.min(200, 2 ** Math.min(attempt, 8));
-  return new Promise((resolve) => setTimeout(resolve, Math.random() * ceiling));
 }

@@ -1,7 +1,8 @@
 import { DaprError, type DaprGateway, SidecarUnreachableError, type TransactionOperation } from './dapr.ts';
 import type { TaskDeletedData, TaskEventType } from './events.ts';
+import { backoff } from './guarded-save.ts';
 import { Problem, sidecarUnavailable } from './problem.ts';
-import { backoff, decodeCursor, encodeCursor, TaskIndex } from './task-index.ts';
+import { decodeCursor, encodeCursor, TaskIndex } from './task-index.ts';
 import { Task } from './tasks.ts';
 
 export interface StoredTask {

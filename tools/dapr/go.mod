@@ -1,5 +1,5 @@
 // Builds the Dapr runtime binaries (daprd, scheduler) offline from the Go
-// module proxy. scripts/provision-dapr.mjs drives it; nothing built is committed.
+// module proxy. scripts/lib/dapr-runtime.ts drives it; nothing built is committed.
 module tasks-on-dapr/tools/dapr
 
 go 1.26.5

@@ -1,0 +1,39 @@
+import { type DaprGateway, EtagMismatchError, type StateItem } from './dapr.ts';
+
+/** Jittered exponential backoff for optimistic-concurrency retries: 2 ms up to ~200 ms. */
+export function backoff(attempt: number): Promise<void> {
+  const ceiling = Math.min(200, 2 ** Math.min(attempt, 8));
+  return new Promise((resolve) => setTimeout(resolve, Math.random() * ceiling));
+}
+
+/**
+ * Read-modify-write of one state key, guarded by its etag (or, for a key
+ * that does not exist yet, by first-write): `change` gets the current item
+ * and returns the next value, or undefined to leave it as it is. A concurrent
+ * writer makes the save fail; then the key is read and `change` applied again.
+ * Returns whether a value was saved.
+ */
+export async function saveWithEtag<T>(
+  dapr: DaprGateway,
+  store: string,
+  key: string,
+  change: (current: StateItem<T> | undefined) => Promise<T | undefined> | T | undefined,
+  maxAttempts = 50,
+): Promise<boolean> {
+  for (let attempt = 1; ; attempt++) {
+    const current = await dapr.getState<T>(store, key);
+    const value = await change(current);
+    if (value === undefined) return false;
+    try {
+      await dapr.saveState(store, [
+        current
+          ? { key, value, etag: current.etag }
+          : { key, value, options: { concurrency: 'first-write' } },
+      ]);
+      return true;
+    } catch (error) {
+      if (!(error instanceof EtagMismatchError) || attempt >= maxAttempts) throw error;
+      await backoff(attempt);
+    }
+  }
+}
