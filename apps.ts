@@ -1,23 +1,37 @@
 import { completeTask } from './functions/completeTask/index.ts';
 import { createTask } from './functions/createTask/index.ts';
+import { cronBinding } from './functions/cronBinding/index.ts';
 import { deleteTask } from './functions/deleteTask/index.ts';
 import { getTask } from './functions/getTask/index.ts';
 import { getTaskActivity } from './functions/getTaskActivity/index.ts';
+import { listDeadLetters } from './functions/listDeadLetters/index.ts';
 import { listTasks } from './functions/listTasks/index.ts';
+import { onDeadLetter } from './functions/onDeadLetter/index.ts';
 import { onTaskEvent } from './functions/onTaskEvent/index.ts';
+import { reminderJob } from './functions/reminderJob/index.ts';
 import { updateTask } from './functions/updateTask/index.ts';
 import type { FunctionDefinition } from './shared/function.ts';
 
 /**
  * Which functions ship together: one entry is one bundle, one Dapr app-id and
  * one Kubernetes Deployment. The embedded default runs all of them as one app.
- *
- * task-reminders (reminderJob) and task-cron (cronBinding) join this table
- * with the rest of the event-driven functions.
+ * task-reminders and task-cron read tasks through the Task API (service
+ * invocation on tasks-api); only tasks-api writes them.
  */
 export const apps = {
-  'tasks-api': [createTask, getTask, listTasks, updateTask, completeTask, deleteTask, getTaskActivity],
-  'task-events': [onTaskEvent],
+  'tasks-api': [
+    createTask,
+    getTask,
+    listTasks,
+    updateTask,
+    completeTask,
+    deleteTask,
+    getTaskActivity,
+    listDeadLetters,
+  ],
+  'task-events': [onTaskEvent, onDeadLetter],
+  'task-reminders': [reminderJob],
+  'task-cron': [cronBinding],
 } as const satisfies Record<string, readonly FunctionDefinition[]>;
 
 export type AppName = keyof typeof apps;

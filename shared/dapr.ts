@@ -33,6 +33,53 @@ export interface PublishOptions {
   metadata?: Record<string, string>;
 }
 
+/**
+ * A CloudEvent the publisher builds itself, so it chooses the `id`: a
+ * deterministic id lets subscribers that dedupe by id drop a re-publish.
+ * daprd keeps the given attributes and adds its own (pubsubname, topic,
+ * traceparent).
+ */
+export interface CloudEventInput {
+  id: string;
+  type: string;
+  source: string;
+  subject?: string;
+  data: unknown;
+}
+
+/** How the scheduler treats a job whose trigger the app did not acknowledge. */
+export type JobFailurePolicy =
+  | { drop: Record<string, never> }
+  | { constant: { interval: string; maxRetries?: number } };
+
+interface JobSchedule {
+  /** Cron with seconds (`0 30 * * * *`), `@every 1m`, `@daily`, ... */
+  schedule?: string;
+  /** RFC 3339 instant or Go duration (`10s`) of the first (or only) trigger. */
+  dueTime?: string;
+  /** How many times a scheduled job triggers; unset means until `ttl`. */
+  repeats?: number;
+  /** RFC 3339 instant or Go duration after which the job is deleted. */
+  ttl?: string;
+  failurePolicy?: JobFailurePolicy;
+  /** JSON the app receives as the body of `POST /job/{name}`. */
+  data?: unknown;
+}
+
+/** A job needs a `schedule`, a `dueTime`, or both. */
+export type JobSpec = JobSchedule & ({ schedule: string } | { dueTime: string });
+
+export interface Job extends JobSchedule {
+  name: string;
+}
+
+export interface InvokeResponse {
+  status: number;
+  headers: Headers;
+  /** The body parsed as JSON, or undefined when it is empty or not JSON. */
+  body: unknown;
+}
+
 export interface DaprGateway {
   getState<T = unknown>(store: string, key: string): Promise<StateItem<T> | undefined>;
   /** Items that do not exist are absent from the returned map. */
@@ -42,6 +89,34 @@ export interface DaprGateway {
   /** Throws TransactionFailedError when daprd reports the transaction failed. */
   transactState(store: string, operations: readonly TransactionOperation[]): Promise<void>;
   publishEvent(pubsub: string, topic: string, data: unknown, options?: PublishOptions): Promise<void>;
+  /** Publishes an event whose CloudEvent attributes (the id above all) the caller sets. */
+  publishCloudEvent(pubsub: string, topic: string, event: CloudEventInput): Promise<void>;
+  /**
+   * Schedules a job on the Dapr Scheduler. Without `overwrite` an existing job
+   * of that name makes it throw JobExistsError; with it the job is replaced.
+   * A spec the scheduler refuses (a malformed dueTime, say) throws InvalidJobError.
+   */
+  scheduleJob(name: string, spec: JobSpec, options?: { overwrite?: boolean }): Promise<void>;
+  /** The job, or undefined when there is none of that name. */
+  getJob(name: string): Promise<Job | undefined>;
+  /** Deletes the job; deleting a job that does not exist is not an error. */
+  deleteJob(name: string): Promise<void>;
+  /**
+   * Service invocation: calls `method` (a path) on the app `appId` through
+   * the sidecars. The callee's status comes back as it is, not as an error.
+   */
+  invokeMethod(
+    appId: string,
+    method: string,
+    init?: { httpMethod?: string; body?: unknown; headers?: Record<string, string> },
+  ): Promise<InvokeResponse>;
+  /** Output binding: `operation` on the binding component `name`. */
+  invokeBinding(
+    name: string,
+    operation: string,
+    data: unknown,
+    metadata?: Record<string, string>,
+  ): Promise<void>;
   getSecret(store: string, key: string): Promise<Record<string, string>>;
   /** daprd's readiness for the app's outbound calls (`/v1.0/healthz/outbound`). */
   isOutboundReady(): Promise<boolean>;
@@ -79,6 +154,22 @@ export class TransactionFailedError extends DaprError {
   }
 }
 
+/** scheduleJob without overwrite found a job of that name. */
+export class JobExistsError extends DaprError {
+  constructor(message: string) {
+    super(409, 'DAPR_SCHEDULER_SCHEDULE_JOB', message);
+    this.name = 'JobExistsError';
+  }
+}
+
+/** The scheduler refused the job's spec (schedule, dueTime, ttl or repeats). */
+export class InvalidJobError extends DaprError {
+  constructor(message: string) {
+    super(400, 'DAPR_SCHEDULER_SCHEDULE_JOB', message);
+    this.name = 'InvalidJobError';
+  }
+}
+
 /** daprd could not be reached, or did not answer in time. */
 export class SidecarUnreachableError extends Error {
   constructor(message: string, cause: unknown) {
@@ -98,10 +189,16 @@ export interface HttpGatewayOptions {
 export function createHttpGateway(options: HttpGatewayOptions): DaprGateway {
   const { baseUrl, apiToken, timeoutMs = 5000, fetch: fetchFn = fetch } = options;
 
-  async function call(method: string, path: string, body?: unknown): Promise<Response> {
+  async function call(
+    method: string,
+    path: string,
+    body?: unknown,
+    extra: { headers?: Record<string, string>; passThrough?: boolean } = {},
+  ): Promise<Response> {
     const headers: Record<string, string> = {};
-    if (apiToken) headers['dapr-api-token'] = apiToken;
     if (body !== undefined) headers['content-type'] = 'application/json';
+    Object.assign(headers, extra.headers);
+    if (apiToken) headers['dapr-api-token'] = apiToken;
     let response: Response;
     try {
       response = await fetchFn(`${baseUrl}${path}`, {
@@ -113,9 +210,11 @@ export function createHttpGateway(options: HttpGatewayOptions): DaprGateway {
     } catch (error) {
       throw new SidecarUnreachableError(`daprd did not answer ${method} ${path}`, error);
     }
-    if (response.ok) return response;
+    if (response.ok || extra.passThrough) return response;
     throw await toDaprError(response, `${method} ${path}`);
   }
+
+  const jobUrl = (name: string) => `/v1.0/jobs/${encodeURIComponent(name)}`;
 
   const stateUrl = (store: string, key?: string) =>
     `/v1.0/state/${encodeURIComponent(store)}${key === undefined ? '' : `/${encodeURIComponent(key)}`}`;
@@ -161,6 +260,62 @@ export function createHttpGateway(options: HttpGatewayOptions): DaprGateway {
       ).toString();
       const path = `/v1.0/publish/${encodeURIComponent(pubsub)}/${encodeURIComponent(topic)}`;
       await call('POST', query ? `${path}?${query}` : path, data);
+    },
+
+    async publishCloudEvent(pubsub, topic, event) {
+      const path = `/v1.0/publish/${encodeURIComponent(pubsub)}/${encodeURIComponent(topic)}`;
+      const envelope = { specversion: '1.0', datacontenttype: 'application/json', ...event };
+      await call('POST', path, envelope, { headers: { 'content-type': 'application/cloudevents+json' } });
+    },
+
+    async scheduleJob(name, spec, jobOptions = {}) {
+      try {
+        await call('POST', jobUrl(name), { ...spec, ...(jobOptions.overwrite ? { overwrite: true } : {}) });
+      } catch (error) {
+        // daprd answers 409 for an existing job and 500 "job failed validation" for a bad spec.
+        if (error instanceof DaprError && error.status === 409) throw new JobExistsError(error.message);
+        if (error instanceof DaprError && /failed validation/.test(error.message))
+          throw new InvalidJobError(error.message);
+        throw error;
+      }
+    },
+
+    async getJob(name) {
+      let response: Response;
+      try {
+        response = await call('GET', jobUrl(name));
+      } catch (error) {
+        // daprd reports a missing job as a 500 carrying the scheduler's gRPC NotFound.
+        if (error instanceof DaprError && /code = NotFound/.test(error.message)) return undefined;
+        throw error;
+      }
+      const job = (await response.json()) as Job & { data?: { value?: unknown } };
+      // The data comes back wrapped as a protobuf Any: {"@type": "...Value", "value": <data>}.
+      return { ...job, ...(job.data === undefined ? {} : { data: job.data.value }) };
+    },
+
+    async deleteJob(name) {
+      await call('DELETE', jobUrl(name));
+    },
+
+    async invokeMethod(appId, method, init = {}) {
+      const path = `/v1.0/invoke/${encodeURIComponent(appId)}/method/${method.replace(/^\/+/, '')}`;
+      const response = await call(init.httpMethod ?? 'GET', path, init.body, {
+        headers: init.headers ?? {},
+        passThrough: true,
+      });
+      const text = await response.text();
+      let body: unknown;
+      try {
+        body = text ? JSON.parse(text) : undefined;
+      } catch {
+        body = undefined;
+      }
+      return { status: response.status, headers: response.headers, body };
+    },
+
+    async invokeBinding(name, operation, data, metadata = {}) {
+      await call('POST', `/v1.0/bindings/${encodeURIComponent(name)}`, { data, operation, metadata });
     },
 
     async getSecret(store, key) {

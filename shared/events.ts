@@ -1,4 +1,5 @@
 import { z } from '@hono/zod-openapi';
+import type { Deps } from './function.ts';
 import { Task, TaskId } from './tasks.ts';
 
 /** CloudEvent types on the `task-events` topic. */
@@ -22,3 +23,28 @@ export type TaskDeletedData = z.infer<typeof TaskDeletedData>;
 /** The data of any event on `task-events`; every variant carries the task's id. */
 export const TaskEventData = z.union([TaskSnapshotData, TaskDeletedData]);
 export type TaskEventData = z.infer<typeof TaskEventData>;
+
+/** Where onTaskEvent's undeliverable events go (its subscription's deadLetterTopic). */
+export const TASK_EVENTS_DLQ = 'task-events-dlq';
+
+/**
+ * Publishes an event about a task that is not a write of it (task.reminder,
+ * task.overdue) with a deterministic CloudEvent id, so publishing it again
+ * after a crash is dropped by every consumer that dedupes by id.
+ */
+export async function publishTaskEvent(
+  deps: Pick<Deps, 'dapr' | 'config'>,
+  type: Extract<TaskEventType, 'task.reminder' | 'task.overdue'>,
+  task: Task,
+  occurrence: string,
+): Promise<string> {
+  const id = `${type}:${task.id}:${occurrence}`;
+  await deps.dapr.publishCloudEvent(deps.config.PUBSUB, deps.config.TASK_EVENTS_TOPIC, {
+    id,
+    type,
+    source: deps.config.APP_ID,
+    subject: task.id,
+    data: task,
+  });
+  return id;
+}

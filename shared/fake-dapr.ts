@@ -1,6 +1,11 @@
 import {
+  type CloudEventInput,
   type DaprGateway,
   EtagMismatchError,
+  type InvokeResponse,
+  type Job,
+  JobExistsError,
+  type JobSpec,
   type StateItem,
   TransactionFailedError,
   type TransactionOperation,
@@ -12,7 +17,22 @@ export interface FakePublishedEvent {
   topic: string;
   data: unknown;
   metadata: Record<string, string>;
+  /** Set when the publisher built the CloudEvent itself. */
+  cloudEvent?: CloudEventInput;
 }
+
+export interface FakeBindingCall {
+  name: string;
+  operation: string;
+  data: unknown;
+  metadata: Record<string, string>;
+}
+
+export type FakeInvokeHandler = (
+  appId: string,
+  method: string,
+  init: { httpMethod: string; body?: unknown; headers: Record<string, string> },
+) => Promise<InvokeResponse>;
 
 /**
  * An in-memory stand-in for daprd, for unit tests only. It keeps the
@@ -26,6 +46,10 @@ export class FakeDaprGateway implements DaprGateway {
   readonly state = new Map<string, { value: unknown; etag: string }>();
   readonly published: FakePublishedEvent[] = [];
   readonly secrets = new Map<string, Record<string, string>>();
+  readonly jobs = new Map<string, Job>();
+  readonly bindingCalls: FakeBindingCall[] = [];
+  /** Answers service invocation; tests point it at a test app. */
+  invokeHandler: FakeInvokeHandler = async () => ({ status: 500, headers: new Headers(), body: undefined });
   outboundReady = true;
   /** The outbox settings of the fake state store, as in the component YAML. */
   outbox: { pubsub: string; topic: string } | undefined = { pubsub: 'pubsub', topic: 'task-events' };
@@ -37,7 +61,13 @@ export class FakeDaprGateway implements DaprGateway {
     this.#failures.push({ method, error });
   }
 
+  /** How often each method was called, for tests that bound a function's cost. */
+  readonly calls = new Map<keyof DaprGateway, number>();
+  /** The keys getBulkState was asked for, over all calls. */
+  bulkKeysRead = 0;
+
   #maybeFail(method: keyof DaprGateway) {
+    this.calls.set(method, (this.calls.get(method) ?? 0) + 1);
     const index = this.#failures.findIndex((f) => f.method === method);
     if (index >= 0) {
       const [failure] = this.#failures.splice(index, 1);
@@ -58,6 +88,7 @@ export class FakeDaprGateway implements DaprGateway {
 
   async getBulkState<T>(_store: string, keys: readonly string[]): Promise<Map<string, StateItem<T>>> {
     this.#maybeFail('getBulkState');
+    this.bulkKeysRead += keys.length;
     const found = new Map<string, StateItem<T>>();
     for (const key of keys) {
       const item = this.state.get(key);
@@ -111,6 +142,52 @@ export class FakeDaprGateway implements DaprGateway {
   ) {
     this.#maybeFail('publishEvent');
     this.published.push({ pubsub, topic, data: structuredClone(data), metadata: { ...options.metadata } });
+  }
+
+  async publishCloudEvent(pubsub: string, topic: string, event: CloudEventInput) {
+    this.#maybeFail('publishCloudEvent');
+    this.published.push({
+      pubsub,
+      topic,
+      data: structuredClone(event.data),
+      metadata: {},
+      cloudEvent: event,
+    });
+  }
+
+  async scheduleJob(name: string, spec: JobSpec, options: { overwrite?: boolean } = {}) {
+    this.#maybeFail('scheduleJob');
+    if (this.jobs.has(name) && !options.overwrite) throw new JobExistsError(`job already exists: ${name}`);
+    this.jobs.set(name, { name, ...structuredClone(spec) });
+  }
+
+  async getJob(name: string): Promise<Job | undefined> {
+    this.#maybeFail('getJob');
+    const job = this.jobs.get(name);
+    return job && structuredClone(job);
+  }
+
+  async deleteJob(name: string) {
+    this.#maybeFail('deleteJob');
+    this.jobs.delete(name);
+  }
+
+  async invokeMethod(
+    appId: string,
+    method: string,
+    init: { httpMethod?: string; body?: unknown; headers?: Record<string, string> } = {},
+  ): Promise<InvokeResponse> {
+    this.#maybeFail('invokeMethod');
+    return this.invokeHandler(appId, method, {
+      httpMethod: init.httpMethod ?? 'GET',
+      body: init.body,
+      headers: init.headers ?? {},
+    });
+  }
+
+  async invokeBinding(name: string, operation: string, data: unknown, metadata: Record<string, string> = {}) {
+    this.#maybeFail('invokeBinding');
+    this.bindingCalls.push({ name, operation, data: structuredClone(data), metadata: { ...metadata } });
   }
 
   async getSecret(store: string, key: string): Promise<Record<string, string>> {

@@ -4,6 +4,7 @@ import type { Config } from './config.ts';
 import type { DaprGateway } from './dapr.ts';
 import type { Logger } from './log.ts';
 import type { TaskStore } from './task-store.ts';
+import type { TasksApi } from './tasks-client.ts';
 
 /** The closed set of ways a function is triggered. */
 export const triggerKinds = ['http', 'topic', 'job', 'binding'] as const;
@@ -14,6 +15,8 @@ export interface Deps {
   config: Config;
   dapr: DaprGateway;
   tasks: TaskStore;
+  /** The Task API through service invocation, for functions that do not own task state. */
+  tasksApi: TasksApi;
   log: Logger;
   now: () => Date;
   newId: () => string;
@@ -54,6 +57,7 @@ export interface TopicFunction<S extends z.ZodType = z.ZodType> {
     /** The data schema; an event whose data does not parse is dropped to the dead-letter topic. */
     data: S;
     deadLetterTopic?: string;
+    /** Bulk subscribe; unset follows the PUBSUB_BULK setting of the profile. */
     bulk?: boolean;
   };
   handler: (event: TopicEvent<z.infer<S>>, ctx: EventContext) => Promise<EventStatus | undefined>;

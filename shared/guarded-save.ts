@@ -11,6 +11,7 @@ export function backoff(attempt: number): Promise<void> {
  * that does not exist yet, by first-write): `change` gets the current item
  * and returns the next value, or undefined to leave it as it is. A concurrent
  * writer makes the save fail; then the key is read and `change` applied again.
+ * `metadata` (e.g. ttlInSeconds) is computed from the value being saved.
  * Returns whether a value was saved.
  */
 export async function saveWithEtag<T>(
@@ -18,17 +19,22 @@ export async function saveWithEtag<T>(
   store: string,
   key: string,
   change: (current: StateItem<T> | undefined) => Promise<T | undefined> | T | undefined,
-  maxAttempts = 50,
+  options: { maxAttempts?: number; metadata?: (value: T) => Record<string, string> } = {},
 ): Promise<boolean> {
+  const { maxAttempts = 50 } = options;
   for (let attempt = 1; ; attempt++) {
     const current = await dapr.getState<T>(store, key);
     const value = await change(current);
     if (value === undefined) return false;
+    const metadata = options.metadata?.(value);
     try {
       await dapr.saveState(store, [
-        current
-          ? { key, value, etag: current.etag }
-          : { key, value, options: { concurrency: 'first-write' } },
+        {
+          key,
+          value,
+          ...(current ? { etag: current.etag } : { options: { concurrency: 'first-write' } }),
+          ...(metadata ? { metadata } : {}),
+        },
       ]);
       return true;
     } catch (error) {

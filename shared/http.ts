@@ -10,6 +10,7 @@ export const ProblemDetails = z
     detail: z.string(),
     instance: z.string(),
     errors: z.array(z.object({ in: z.string(), path: z.string(), message: z.string() })).optional(),
+    taskId: z.string().optional().openapi({ description: 'On 404: the id of the task that does not exist' }),
   })
   .openapi('Problem');
 

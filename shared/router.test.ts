@@ -61,6 +61,7 @@ describe('router', () => {
     const { raw } = createTestApp(allFunctions);
     const document = await (await raw('/openapi.json')).json();
     expect(Object.keys(document.paths).sort()).toEqual([
+      '/dead-letters',
       '/tasks',
       '/tasks/{id}',
       '/tasks/{id}/activity',
@@ -94,8 +95,19 @@ describe('router', () => {
         route: '/events/onTaskEvent',
         deadLetterTopic: 'task-events-dlq',
       },
+      { pubsubname: 'pubsub', topic: 'task-events-dlq', route: '/events/onDeadLetter' },
     ]);
     const event = await raw('/events/onTaskEvent', { method: 'POST', body: '{}' });
     expect(event.status).toBe(401);
+  });
+
+  it('switches bulk subscribe on for the profile with PUBSUB_BULK', async () => {
+    const { raw } = createTestApp(allFunctions, { PUBSUB_BULK: true });
+    const subscriptions = await (
+      await raw('/dapr/subscribe', { headers: { 'dapr-api-token': TEST_APP_TOKEN } })
+    ).json();
+    expect(
+      subscriptions.map((s: { bulkSubscribe?: { enabled: boolean } }) => s.bulkSubscribe?.enabled),
+    ).toEqual([true, true]);
   });
 });

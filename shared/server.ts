@@ -2,11 +2,12 @@ import { randomUUID } from 'node:crypto';
 import { serve as serveNode } from '@hono/node-server';
 import { loadConfig } from './config.ts';
 import { createHttpGateway } from './dapr.ts';
-import { type Deps, type FunctionDefinition, isHttpFunction } from './function.ts';
+import type { Deps, FunctionDefinition } from './function.ts';
 import { createLogger } from './log.ts';
 import { createRouter } from './router.ts';
 import { watchSecret } from './secret.ts';
 import { TaskStore } from './task-store.ts';
+import { createTasksApi } from './tasks-client.ts';
 
 export interface ServeOptions {
   /** What runs: an app name from apps.ts or a single function's name. */
@@ -27,18 +28,20 @@ export function serve({ name, functions, env = process.env }: ServeOptions) {
     apiToken: config.DAPR_API_TOKEN,
     timeoutMs: config.DAPR_TIMEOUT_MS,
   });
+  // The API token guards the HTTP functions and lets job and binding functions call the Task API.
+  const needsToken = functions.some((fn) => fn.trigger.kind !== 'topic');
+  const apiToken = needsToken
+    ? watchSecret(dapr, config.SECRET_STORE, config.API_TOKEN_SECRET, log)
+    : undefined;
   const deps: Deps = {
     config,
     dapr,
     tasks: new TaskStore({ dapr, store: config.STATE_STORE }),
+    tasksApi: createTasksApi(dapr, config.TASKS_API_APP_ID ?? config.APP_ID, () => apiToken?.current()),
     log,
     now: () => new Date(),
     newId: randomUUID,
   };
-  const needsToken = functions.some(isHttpFunction);
-  const apiToken = needsToken
-    ? watchSecret(dapr, config.SECRET_STORE, config.API_TOKEN_SECRET, log)
-    : undefined;
 
   const app = createRouter({
     deps,

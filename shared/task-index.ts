@@ -82,7 +82,7 @@ export class TaskIndex {
         await this.#dapr.saveState(this.#store, [{ key: pageKey(head.page), value: { ids: head.ids } }]);
         return { page: head.page + 1, ids: [id] };
       },
-      this.#maxAttempts,
+      { maxAttempts: this.#maxAttempts },
     );
   }
 

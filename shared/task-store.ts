@@ -210,7 +210,8 @@ async function guard<T>(run: () => Promise<T>): Promise<T> {
 }
 
 export function taskNotFound(id: string): Problem {
-  return new Problem(404, 'Not Found', `No task has the id ${id}.`);
+  // `taskId` tells "no such task" from "no such route" for clients such as the service-invocation reader.
+  return new Problem(404, 'Not Found', `No task has the id ${id}.`, { extensions: { taskId: id } });
 }
 
 function preconditionFailed(id: string): Problem {

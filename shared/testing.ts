@@ -5,6 +5,7 @@ import type { Deps, FunctionDefinition } from './function.ts';
 import { silentLogger } from './log.ts';
 import { createRouter } from './router.ts';
 import { TaskStore } from './task-store.ts';
+import { createTasksApi } from './tasks-client.ts';
 
 /** A response whose JSON body tests read without declaring its type first. */
 // biome-ignore lint/suspicious/noExplicitAny: assertions check the shape
@@ -26,6 +27,7 @@ export function createTestApp(functions: readonly FunctionDefinition[], override
     config,
     dapr,
     tasks: new TaskStore({ dapr, store: config.STATE_STORE }),
+    tasksApi: createTasksApi(dapr, config.APP_ID, () => apiToken),
     log: silentLogger,
     now: () => {
       clock += 1000;
@@ -40,6 +42,17 @@ export function createTestApp(functions: readonly FunctionDefinition[], override
     apiToken: () => apiToken,
     readiness: async () => ({ sidecar: await dapr.isOutboundReady(), apiToken: apiToken !== undefined }),
   });
+
+  // Service invocation reaches this same app, as in the embedded default.
+  dapr.invokeHandler = async (_appId, method, init) => {
+    const response = await app.request(`/${method}`, {
+      method: init.httpMethod,
+      headers: init.headers,
+      ...(init.body === undefined ? {} : { body: JSON.stringify(init.body) }),
+    });
+    const text = await response.text();
+    return { status: response.status, headers: response.headers, body: text ? JSON.parse(text) : undefined };
+  };
 
   /** A request with the test bearer token; a JSON `body` object gets its content type. */
   function call(method: string, path: string, body?: unknown, headers: Record<string, string> = {}) {
@@ -56,12 +69,29 @@ export function createTestApp(functions: readonly FunctionDefinition[], override
     return Promise.resolve(app.request(path, init)) as Promise<TestResponse>;
   }
 
+  /** A POST as daprd makes it to the app (app API token, JSON body): deliveries, jobs, bindings. */
+  function fromDaprd(path: string, body?: unknown): Promise<TestResponse> {
+    return raw(path, {
+      method: 'POST',
+      headers: { 'dapr-api-token': TEST_APP_TOKEN, 'content-type': 'application/json' },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    });
+  }
+
   return {
     app,
     dapr,
     deps,
     call,
     raw,
+    fromDaprd,
+    /** The fake clock (it moves 1 s on every read): set it, or move it on. */
+    setNow: (instant: string) => {
+      clock = Date.parse(instant);
+    },
+    advance: (ms: number) => {
+      clock += ms;
+    },
     setApiToken: (token: string | undefined) => {
       apiToken = token;
     },

@@ -10,6 +10,7 @@ import type {
   JobFunction,
   TopicFunction,
 } from './function.ts';
+import type { Logger } from './log.ts';
 import { Problem } from './problem.ts';
 
 /** The CloudEvent envelope daprd delivers; `data` is checked by each function's own schema. */
@@ -53,7 +54,7 @@ export function mountEventTriggers(
         topic: fn.trigger.topic,
         route: topicRoute(fn),
         ...(fn.trigger.deadLetterTopic ? { deadLetterTopic: fn.trigger.deadLetterTopic } : {}),
-        ...(fn.trigger.bulk
+        ...((fn.trigger.bulk ?? deps.config.PUBSUB_BULK)
           ? { bulkSubscribe: { enabled: true, maxMessagesCount: 100, maxAwaitDurationMs: 40 } }
           : {}),
       })),
@@ -88,7 +89,11 @@ export function mountEventTriggers(
         log.warn('job payload is invalid; dropped', { issues: data.error.issues });
         return c.json({ status: 'DROP' });
       }
-      await fn.handler({ name, data: data.data }, { deps, log });
+      await runOrFail(
+        () => fn.handler({ name, data: data.data }, { deps, log }),
+        log,
+        'the scheduler fires it again',
+      );
       return c.json({ status: 'SUCCESS' });
     });
   }
@@ -104,7 +109,7 @@ export function mountEventTriggers(
         log.warn('binding payload is invalid; dropped', { issues: data.error.issues });
         return c.json({ status: 'DROP' });
       }
-      await fn.handler({ data: data.data }, { deps, log });
+      await runOrFail(() => fn.handler({ data: data.data }, { deps, log }), log, 'daprd reports the failure');
       return c.json({ status: 'SUCCESS' });
     });
   }
@@ -135,6 +140,18 @@ export async function deliverEvent(fn: TopicFunction, raw: unknown, deps: Deps):
   } catch (error) {
     log.error('event handler failed; daprd will redeliver', { eventId: id, type, error });
     return 'RETRY';
+  }
+}
+
+/** Runs a job or binding handler; a throw is logged and answered with a 500, which daprd treats as a failure. */
+async function runOrFail(run: () => Promise<void>, log: Logger, then: string) {
+  try {
+    await run();
+  } catch (error) {
+    log.error(`handler failed; ${then}`, { error });
+    throw new Problem(500, 'Internal Server Error', 'The handler failed; it has been logged.', {
+      cause: error,
+    });
   }
 }
 

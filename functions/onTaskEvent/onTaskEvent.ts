@@ -1,29 +1,75 @@
 import { recordActivity } from '../../shared/activity.ts';
-import { TaskEventData, TaskEventType } from '../../shared/events.ts';
-import { defineFunction } from '../../shared/function.ts';
+import { DueIndex } from '../../shared/due-index.ts';
+import { TASK_EVENTS_DLQ, TaskDeletedData, TaskEventData, TaskEventType } from '../../shared/events.ts';
+import { defineFunction, type EventContext, type TopicEvent } from '../../shared/function.ts';
+import { ONCE_TTL_SECONDS, once } from '../../shared/once.ts';
+import { syncReminder } from '../../shared/reminders.ts';
+import { Task } from '../../shared/tasks.ts';
 
 /**
- * Consumes `task-events`: records each event in its task's activity history,
- * once per CloudEvent id however often it is delivered. A type this function
- * does not know is dropped (it can never succeed); a failure to record throws,
- * which daprd answers with a redelivery.
+ * Consumes `task-events`, once per CloudEvent id however often an event is
+ * delivered (a processed-event record with a TTL, written after the work):
+ * - records the event in its task's activity history;
+ * - keeps the task's reminder job in step with the task (schedule, move,
+ *   cancel);
+ * - adds an open task's due date to the due index the overdue sweep reads.
+ * Each step is safe to repeat, so a delivery cut short is simply redone.
+ * An event whose type or data can never be handled is dropped to
+ * `task-events-dlq`; a failure throws, which daprd answers with a redelivery.
  */
 export const onTaskEvent = defineFunction({
   name: 'onTaskEvent',
-  trigger: { kind: 'topic', topic: 'task-events', data: TaskEventData, deadLetterTopic: 'task-events-dlq' },
-  handler: async (event, { deps, log }) => {
+  trigger: { kind: 'topic', topic: 'task-events', data: TaskEventData, deadLetterTopic: TASK_EVENTS_DLQ },
+  handler: async (event, ctx) => {
+    const { deps, log } = ctx;
     const type = TaskEventType.safeParse(event.type);
     if (!type.success) {
       log.warn('event dropped: unknown type', { eventId: event.id, type: event.type });
       return 'DROP';
     }
-    const time = event.time ?? deps.now().toISOString();
-    const added = await recordActivity(deps.dapr, deps.config.STATE_STORE, event.data.id, {
-      eventId: event.id,
-      type: type.data,
-      time,
-    });
-    if (!added) log.info('duplicate event ignored', { eventId: event.id, taskId: event.data.id });
+    const deleted = type.data === 'task.deleted';
+    const data = (deleted ? TaskDeletedData : Task).safeParse(event.data);
+    if (!data.success) {
+      log.warn('event dropped: its data does not fit its type', { eventId: event.id, type: event.type });
+      return 'DROP';
+    }
+    const outcome = await once(
+      deps.dapr,
+      deps.config.STATE_STORE,
+      `processed|onTaskEvent|${event.id}`,
+      ONCE_TTL_SECONDS,
+      async () => {
+        await apply(event, type.data, ctx);
+        return true;
+      },
+    );
+    if (outcome === 'duplicate') log.info('duplicate event ignored', { eventId: event.id });
     return 'SUCCESS';
   },
 });
+
+async function apply(event: TopicEvent<TaskEventData>, type: TaskEventType, { deps, log }: EventContext) {
+  const { dapr, config } = deps;
+  const now = deps.now();
+  await recordActivity(dapr, config.STATE_STORE, event.data.id, {
+    eventId: event.id,
+    type,
+    time: event.time ?? now.toISOString(),
+  });
+  // task.reminder and task.overdue are about a task, not writes of it: nothing else to keep in step.
+  if (type === 'task.reminder' || type === 'task.overdue') return;
+  if ('deletedAt' in event.data) {
+    const change = await syncReminder(dapr, { id: event.data.id, deleted: true }, event.data.deletedAt, now);
+    if (change !== 'unchanged') log.info(`reminder ${change}`, { taskId: event.data.id, eventId: event.id });
+    return;
+  }
+  const task = event.data;
+  // A new task without remindAt has no job to schedule or cancel: spare the scheduler the lookup.
+  if (type !== 'task.created' || task.remindAt) {
+    const change = await syncReminder(dapr, task, task.updatedAt, now);
+    if (change !== 'unchanged')
+      log.info(`reminder ${change}`, { taskId: task.id, remindAt: task.remindAt, eventId: event.id });
+  }
+  if (task.status === 'open' && task.dueAt)
+    await new DueIndex(dapr, config.STATE_STORE).add(task.id, task.dueAt, now);
+}

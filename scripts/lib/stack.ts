@@ -50,6 +50,10 @@ export interface StackOptions {
   /** The app's command line, e.g. [node, main.ts, all]. */
   app: string[];
   appId?: string;
+  /** The component files daprd loads; default components/<profile>. */
+  resourcesPath?: string;
+  /** Extra environment of the app (e.g. PUBSUB_BULK=true). */
+  appEnv?: Record<string, string>;
   /** App output: `inherit` shows it in this terminal; otherwise it goes to .data/logs/app.log. */
   appOutput?: 'inherit' | 'file';
   log?: (line: string) => void;
@@ -61,6 +65,8 @@ export interface Stack {
   apiToken: string;
   appToken: string;
   secretsFile: string;
+  /** `<workDir>/.data`: state, scheduler data, notifications, logs. */
+  dataDir: string;
   logDir: string;
   url: string;
   stop(): Promise<void>;
@@ -145,6 +151,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
         PORT: String(ports.app),
         DAPR_HTTP_PORT: String(ports.daprHttp),
         APP_API_TOKEN: appToken,
+        ...options.appEnv,
       },
     });
     started.push(app);
@@ -175,7 +182,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
         '--metrics-listen-address',
         '127.0.0.1',
         '--resources-path',
-        join(projectRoot, 'components', profile),
+        options.resourcesPath ?? join(projectRoot, 'components', profile),
         '--config',
         join(projectRoot, 'components', 'config.yaml'),
         '--scheduler-host-address',
@@ -200,6 +207,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     apiToken,
     appToken,
     secretsFile,
+    dataDir,
     logDir,
     url: `http://127.0.0.1:${ports.app}`,
     stop,

@@ -1,0 +1,52 @@
+import { z } from 'zod';
+import { DueIndex } from '../../shared/due-index.ts';
+import { publishTaskEvent } from '../../shared/events.ts';
+import { defineFunction } from '../../shared/function.ts';
+import { ONCE_TTL_SECONDS, once } from '../../shared/once.ts';
+
+/** The cron input binding component (components/<profile>/overdue-sweep.yaml) holds the schedule. */
+export const OVERDUE_SWEEP_BINDING = 'overdue-sweep';
+
+/**
+ * The overdue sweep, triggered by the cron input binding: finds open tasks
+ * whose `dueAt` has passed and publishes `task.overdue` once per task and
+ * due date, however many sweeps (or replicas of this function) run.
+ *
+ * It reads only the due index's buckets from its cursor up to now (see
+ * shared/due-index.ts), so its cost follows the tasks that came due, not the
+ * number of tasks. Each candidate is checked against the task itself, read
+ * through the Task API; an overdue-record per task and due date is written
+ * after the publish, whose CloudEvent id is derived from the same pair.
+ */
+export const cronBinding = defineFunction({
+  name: 'cronBinding',
+  trigger: { kind: 'binding', binding: OVERDUE_SWEEP_BINDING, data: z.unknown() },
+  handler: async (_input, { deps, log }) => {
+    const { dapr, config } = deps;
+    const now = deps.now();
+    let published = 0;
+    const result = await new DueIndex(dapr, config.STATE_STORE).sweep(now, async (entry) => {
+      if (Date.parse(entry.dueAt) > now.getTime()) return;
+      try {
+        await once(
+          dapr,
+          config.STATE_STORE,
+          `overdue|${entry.id}|${entry.dueAt}`,
+          ONCE_TTL_SECONDS,
+          async () => {
+            const task = await deps.tasksApi.getTask(entry.id);
+            if (task?.status !== 'open' || task.dueAt !== entry.dueAt) return false;
+            await publishTaskEvent(deps, 'task.overdue', task, entry.dueAt);
+            published += 1;
+            log.info('task.overdue published', { taskId: task.id, dueAt: entry.dueAt });
+            return true;
+          },
+        );
+      } catch (error) {
+        log.error('overdue check failed; the next sweep tries again', { taskId: entry.id, error });
+        throw error;
+      }
+    });
+    if (result.visited > 0) log.info('overdue sweep', { ...result, published });
+  },
+});

@@ -1,0 +1,1 @@
+export { cronBinding } from './cronBinding.ts';

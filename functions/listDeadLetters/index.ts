@@ -1,0 +1,1 @@
+export { listDeadLetters } from './listDeadLetters.ts';

@@ -1,0 +1,1 @@
+export { onDeadLetter } from './onDeadLetter.ts';

@@ -1,0 +1,26 @@
+import { z } from 'zod';
+import { recordDeadLetter } from '../../shared/dead-letters.ts';
+import { TASK_EVENTS_DLQ } from '../../shared/events.ts';
+import { defineFunction } from '../../shared/function.ts';
+
+/**
+ * Consumes the dead-letter topic of `task-events`: every event onTaskEvent
+ * dropped (its data can never be handled) lands here, is logged as an error
+ * and kept, newest 100, for `GET /dead-letters`.
+ */
+export const onDeadLetter = defineFunction({
+  name: 'onDeadLetter',
+  trigger: { kind: 'topic', topic: TASK_EVENTS_DLQ, data: z.unknown() },
+  handler: async (event, { deps, log }) => {
+    log.error('dead letter on task-events', { eventId: event.id, type: event.type, subject: event.subject });
+    await recordDeadLetter(deps.dapr, deps.config.STATE_STORE, {
+      eventId: event.id,
+      type: event.type,
+      ...(event.subject === undefined ? {} : { subject: event.subject }),
+      ...(event.time === undefined ? {} : { time: event.time }),
+      receivedAt: deps.now().toISOString(),
+      data: event.data,
+    });
+    return 'SUCCESS';
+  },
+});

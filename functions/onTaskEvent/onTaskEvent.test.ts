@@ -1,0 +1,172 @@
+import { describe, expect, it } from 'vitest';
+import { bucketKey } from '../../shared/due-index.ts';
+import { reminderJobName } from '../../shared/reminders.ts';
+import type { Task } from '../../shared/tasks.ts';
+import { createTestApp } from '../../shared/testing.ts';
+import { getTaskActivity } from '../getTaskActivity/index.ts';
+import { onTaskEvent } from './index.ts';
+
+const id = '6d1f3e43-5e0b-4a4b-9a53-000000000001';
+const task = (changes: Partial<Task> = {}): Task => ({
+  id,
+  title: 'write the report',
+  status: 'open',
+  priority: 'medium',
+  tags: [],
+  createdAt: '2026-11-27T09:00:00.000Z',
+  updatedAt: '2026-11-27T09:00:00.000Z',
+  ...changes,
+});
+const cloudEvent = (eventId: string, type: string, data: unknown, time = '2026-11-27T09:00:00Z') => ({
+  specversion: '1.0',
+  id: eventId,
+  type,
+  source: 'tasks',
+  subject: id,
+  time,
+  datacontenttype: 'application/json',
+  data,
+});
+
+function setup() {
+  const app = createTestApp([onTaskEvent, getTaskActivity]);
+  const deliver = async (event: unknown) => (await app.fromDaprd('/events/onTaskEvent', event)).json();
+  const activity = async () => (await (await app.call('GET', `/tasks/${id}/activity`)).json()).entries;
+  return { ...app, deliver, activity };
+}
+
+describe('onTaskEvent', () => {
+  it('records each event once, in event-time order, however often it is delivered', async () => {
+    const { deliver, activity } = setup();
+    const updated = cloudEvent('e2', 'task.updated', task({ title: 'b' }), '2026-11-27T09:00:02Z');
+    expect(await deliver(updated)).toEqual({ status: 'SUCCESS' });
+    expect(await deliver(cloudEvent('e1', 'task.created', task()))).toEqual({ status: 'SUCCESS' });
+    expect(await deliver(updated)).toEqual({ status: 'SUCCESS' });
+    expect(await activity()).toEqual([
+      { eventId: 'e1', type: 'task.created', time: '2026-11-27T09:00:00Z' },
+      { eventId: 'e2', type: 'task.updated', time: '2026-11-27T09:00:02Z' },
+    ]);
+  });
+
+  it('leaves a processed-event record with a TTL and skips all work on a redelivery', async () => {
+    const { deliver, dapr } = setup();
+    const event = cloudEvent('e1', 'task.created', task({ remindAt: '2026-11-27T12:00:00.000Z' }));
+    await deliver(event);
+    const record = dapr.state.get('processed|onTaskEvent|e1');
+    expect(record).toBeDefined();
+    const scheduled = dapr.calls.get('scheduleJob');
+    dapr.jobs.clear();
+    await deliver(event);
+    expect(dapr.calls.get('scheduleJob')).toBe(scheduled);
+    expect(dapr.jobs.size).toBe(0);
+  });
+
+  it('schedules a reminder job at a future remindAt, moves it when remindAt changes, cancels it on completion', async () => {
+    const { deliver, dapr } = setup();
+    await deliver(cloudEvent('e1', 'task.created', task({ remindAt: '2026-11-27T12:00:00.000Z' })));
+    const job = dapr.jobs.get(reminderJobName(id));
+    expect(job).toMatchObject({
+      dueTime: '2026-11-27T12:00:00.000Z',
+      data: { taskId: id, remindAt: '2026-11-27T12:00:00.000Z', version: '2026-11-27T09:00:00.000Z' },
+      failurePolicy: { constant: { interval: '10s', maxRetries: 30 } },
+    });
+
+    const moved = task({ remindAt: '2026-11-27T13:00:00.000Z', updatedAt: '2026-11-27T09:05:00.000Z' });
+    await deliver(cloudEvent('e2', 'task.updated', moved));
+    expect(dapr.jobs.get(reminderJobName(id))?.dueTime).toBe('2026-11-27T13:00:00.000Z');
+
+    const done = task({ ...moved, status: 'done', updatedAt: '2026-11-27T09:06:00.000Z' });
+    await deliver(cloudEvent('e3', 'task.completed', done));
+    expect(dapr.jobs.has(reminderJobName(id))).toBe(false);
+  });
+
+  it('cancels the reminder when remindAt is cleared or the task is deleted', async () => {
+    const { deliver, dapr } = setup();
+    await deliver(cloudEvent('e1', 'task.created', task({ remindAt: '2026-11-27T12:00:00.000Z' })));
+    await deliver(cloudEvent('e2', 'task.updated', task({ updatedAt: '2026-11-27T09:01:00.000Z' })));
+    expect(dapr.jobs.size).toBe(0);
+    await deliver(
+      cloudEvent(
+        'e3',
+        'task.updated',
+        task({ remindAt: '2026-11-27T12:00:00.000Z', updatedAt: '2026-11-27T09:02:00.000Z' }),
+      ),
+    );
+    expect(dapr.jobs.size).toBe(1);
+    await deliver(cloudEvent('e4', 'task.deleted', { id, deletedAt: '2026-11-27T09:03:00.000Z' }));
+    expect(dapr.jobs.size).toBe(0);
+  });
+
+  it('does not let a late, older snapshot move the reminder back', async () => {
+    const { deliver, dapr } = setup();
+    const newer = task({ remindAt: '2026-11-27T13:00:00.000Z', updatedAt: '2026-11-27T09:05:00.000Z' });
+    await deliver(cloudEvent('e2', 'task.updated', newer));
+    await deliver(cloudEvent('e1', 'task.created', task({ remindAt: '2026-11-27T12:00:00.000Z' })));
+    expect(dapr.jobs.get(reminderJobName(id))?.dueTime).toBe('2026-11-27T13:00:00.000Z');
+  });
+
+  it('schedules nothing for a remindAt already past', async () => {
+    const { deliver, dapr } = setup();
+    await deliver(cloudEvent('e1', 'task.created', task({ remindAt: '2026-11-27T08:00:00.000Z' })));
+    expect(dapr.jobs.size).toBe(0);
+  });
+
+  it("indexes an open task's due date for the overdue sweep; a past one in the current minute", async () => {
+    const { deliver, dapr, setNow } = setup();
+    setNow('2026-11-27T10:00:00.000Z');
+    await deliver(cloudEvent('e1', 'task.created', task({ dueAt: '2026-11-28T09:30:00.000Z' })));
+    expect(dapr.state.get(bucketKey(Date.parse('2026-11-28T09:30:00Z') / 60_000))?.value).toEqual({
+      entries: [{ id, dueAt: '2026-11-28T09:30:00.000Z' }],
+    });
+    await deliver(cloudEvent('e2', 'task.updated', task({ dueAt: '2026-11-26T00:00:00.000Z' })));
+    expect(dapr.state.get(bucketKey(Date.parse('2026-11-27T10:00:00Z') / 60_000))?.value).toEqual({
+      entries: [{ id, dueAt: '2026-11-26T00:00:00.000Z' }],
+    });
+  });
+
+  it.each([
+    ['an unknown type', cloudEvent('x1', 'task.exploded', task())],
+    ['data that is not a task', cloudEvent('x2', 'task.created', { id, title: 42 })],
+    ['a task.deleted whose data is a task', cloudEvent('x3', 'task.deleted', task())],
+    [
+      'a task.created whose data is a deletion',
+      cloudEvent('x4', 'task.created', { id, deletedAt: '2026-11-27T09:00:00Z' }),
+    ],
+  ])('drops %s (to the dead-letter topic), recording nothing', async (_name, event) => {
+    const { deliver, activity } = setup();
+    expect(await deliver(event)).toEqual({ status: 'DROP' });
+    expect(await activity()).toEqual([]);
+  });
+
+  it('asks for a redelivery when the store fails, and succeeds on it', async () => {
+    const { deliver, dapr, activity } = setup();
+    const event = cloudEvent('e1', 'task.created', task());
+    dapr.failNext('saveState', new Error('store down'));
+    expect(await deliver(event)).toEqual({ status: 'RETRY' });
+    expect(await deliver(event)).toEqual({ status: 'SUCCESS' });
+    expect(await activity()).toHaveLength(1);
+  });
+
+  it('acks each entry of a bulk delivery: success, duplicate, drop, retry', async () => {
+    const { fromDaprd, dapr } = setup();
+    dapr.failNext('scheduleJob', new Error('scheduler down'));
+    const entries = [
+      { entryId: 'a', event: cloudEvent('e1', 'task.created', task()) },
+      { entryId: 'b', event: cloudEvent('e1', 'task.created', task()) },
+      { entryId: 'c', event: cloudEvent('e2', 'task.created', { nope: true }) },
+      {
+        entryId: 'd',
+        event: cloudEvent('e3', 'task.updated', task({ remindAt: '2026-11-27T12:00:00.000Z' })),
+      },
+    ];
+    const response = await fromDaprd('/events/onTaskEvent', { id: 'b1', topic: 'task-events', entries });
+    expect(await response.json()).toEqual({
+      statuses: [
+        { entryId: 'a', status: 'SUCCESS' },
+        { entryId: 'b', status: 'SUCCESS' },
+        { entryId: 'c', status: 'DROP' },
+        { entryId: 'd', status: 'RETRY' },
+      ],
+    });
+  });
+});

@@ -1,0 +1,164 @@
+import { describe, expect, it } from 'vitest';
+import { createHttpGateway, DaprError, InvalidJobError, JobExistsError } from './dapr.ts';
+
+interface Seen {
+  method: string;
+  url: string;
+  headers: Record<string, string>;
+  body: unknown;
+}
+
+/** A fake fetch that answers what daprd 1.18 answers (statuses and bodies taken from the real sidecar). */
+function fakeDaprd(answer: (seen: Seen) => Response) {
+  const seen: Seen[] = [];
+  const fetch = async (url: string | URL | Request, init: RequestInit = {}) => {
+    const request = {
+      method: init.method ?? 'GET',
+      url: String(url),
+      headers: { ...(init.headers as Record<string, string>) },
+      body: typeof init.body === 'string' ? JSON.parse(init.body) : undefined,
+    };
+    seen.push(request);
+    return answer(request);
+  };
+  const gateway = createHttpGateway({
+    baseUrl: 'http://daprd',
+    apiToken: 'dapr-token',
+    fetch: fetch as typeof globalThis.fetch,
+  });
+  return { gateway, seen };
+}
+
+const json = (status: number, body: unknown) =>
+  new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json' } });
+const schedulerError = (status: number, message: string) =>
+  json(status, { errorCode: 'DAPR_SCHEDULER_SCHEDULE_JOB', message });
+
+describe('the Jobs client', () => {
+  it('schedules with the spec as the body, and overwrite only when asked', async () => {
+    const { gateway, seen } = fakeDaprd(() => new Response(null, { status: 204 }));
+    await gateway.scheduleJob('reminder-1', {
+      dueTime: '2026-12-01T09:00:00Z',
+      data: { a: 1 },
+      failurePolicy: { constant: { interval: '10s', maxRetries: 3 } },
+    });
+    await gateway.scheduleJob('sweep', { schedule: '@every 1m', repeats: 5, ttl: '1h' }, { overwrite: true });
+    expect(seen).toEqual([
+      {
+        method: 'POST',
+        url: 'http://daprd/v1.0/jobs/reminder-1',
+        headers: { 'content-type': 'application/json', 'dapr-api-token': 'dapr-token' },
+        body: {
+          dueTime: '2026-12-01T09:00:00Z',
+          data: { a: 1 },
+          failurePolicy: { constant: { interval: '10s', maxRetries: 3 } },
+        },
+      },
+      expect.objectContaining({
+        url: 'http://daprd/v1.0/jobs/sweep',
+        body: { schedule: '@every 1m', repeats: 5, ttl: '1h', overwrite: true },
+      }),
+    ]);
+  });
+
+  it('throws JobExistsError for an existing job, InvalidJobError for a spec the scheduler refuses', async () => {
+    const exists = fakeDaprd(() =>
+      schedulerError(
+        409,
+        "failed to schedule job due to: rpc error: code = AlreadyExists desc = job already exists: 'app||default||tasks||a'",
+      ),
+    );
+    await expect(exists.gateway.scheduleJob('a', { dueTime: '1s' })).rejects.toBeInstanceOf(JobExistsError);
+    const invalid = fakeDaprd(() =>
+      schedulerError(
+        500,
+        'failed to schedule job due to: rpc error: code = Unknown desc = job failed validation: due time format not recognized',
+      ),
+    );
+    await expect(invalid.gateway.scheduleJob('a', { dueTime: 'soon' })).rejects.toBeInstanceOf(
+      InvalidJobError,
+    );
+    const down = fakeDaprd(() =>
+      schedulerError(500, 'failed to schedule job due to: context deadline exceeded'),
+    );
+    const error = await down.gateway.scheduleJob('a', { dueTime: '1s' }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(DaprError);
+    expect(error).not.toBeInstanceOf(InvalidJobError);
+  });
+
+  it('gets a job with its data unwrapped, and undefined for a job that does not exist', async () => {
+    const { gateway } = fakeDaprd((seen) =>
+      seen.url.endsWith('/known')
+        ? json(200, {
+            name: 'known',
+            dueTime: '2030-01-01T00:00:00Z',
+            data: { '@type': 'type.googleapis.com/google.protobuf.Value', value: { a: 3 } },
+            failurePolicy: { constant: { interval: '1s', maxRetries: 3 } },
+          })
+        : json(500, {
+            errorCode: 'DAPR_SCHEDULER_GET_JOB',
+            message: 'failed to get job due to: rpc error: code = NotFound desc = job not found: missing',
+          }),
+    );
+    expect(await gateway.getJob('known')).toEqual({
+      name: 'known',
+      dueTime: '2030-01-01T00:00:00Z',
+      data: { a: 3 },
+      failurePolicy: { constant: { interval: '1s', maxRetries: 3 } },
+    });
+    expect(await gateway.getJob('missing')).toBeUndefined();
+  });
+
+  it('deletes with DELETE /v1.0/jobs/{name}', async () => {
+    const { gateway, seen } = fakeDaprd(() => new Response(null, { status: 204 }));
+    await gateway.deleteJob('reminder-1');
+    expect(seen[0]).toMatchObject({ method: 'DELETE', url: 'http://daprd/v1.0/jobs/reminder-1' });
+  });
+});
+
+describe('invocation, bindings and CloudEvent publishing', () => {
+  it("returns the callee's status and body instead of throwing", async () => {
+    const { gateway, seen } = fakeDaprd(() => json(404, { title: 'Not Found', taskId: 't1' }));
+    const response = await gateway.invokeMethod('tasks-api', '/tasks/t1', {
+      headers: { authorization: 'Bearer x' },
+    });
+    expect(response.status).toBe(404);
+    expect(response.body).toEqual({ title: 'Not Found', taskId: 't1' });
+    expect(seen[0]).toMatchObject({
+      method: 'GET',
+      url: 'http://daprd/v1.0/invoke/tasks-api/method/tasks/t1',
+      headers: { authorization: 'Bearer x', 'dapr-api-token': 'dapr-token' },
+    });
+  });
+
+  it('invokes an output binding with data, operation and metadata', async () => {
+    const { gateway, seen } = fakeDaprd(() => new Response(null, { status: 200 }));
+    await gateway.invokeBinding('notifications', 'create', { a: 1 }, { fileName: 'a.json' });
+    expect(seen[0]).toMatchObject({
+      url: 'http://daprd/v1.0/bindings/notifications',
+      body: { data: { a: 1 }, operation: 'create', metadata: { fileName: 'a.json' } },
+    });
+  });
+
+  it('publishes a CloudEvent it builds itself, keeping the given id', async () => {
+    const { gateway, seen } = fakeDaprd(() => new Response(null, { status: 204 }));
+    await gateway.publishCloudEvent('pubsub', 'task-events', {
+      id: 'e1',
+      type: 't',
+      source: 's',
+      data: { a: 1 },
+    });
+    expect(seen[0]).toMatchObject({
+      url: 'http://daprd/v1.0/publish/pubsub/task-events',
+      headers: { 'content-type': 'application/cloudevents+json' },
+      body: {
+        specversion: '1.0',
+        datacontenttype: 'application/json',
+        id: 'e1',
+        type: 't',
+        source: 's',
+        data: { a: 1 },
+      },
+    });
+  });
+});
