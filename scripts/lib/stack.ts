@@ -193,9 +193,11 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       { cwd: workDir, output: join(logDir, 'daprd.log'), env: { APP_API_TOKEN: appToken } },
     );
     started.push(daprd);
-    await waitFor('app and daprd', () => httpOk(`http://127.0.0.1:${ports.app}/readyz`), {
-      alive: () => daprd.child.exitCode === null && app.child.exitCode === null,
-    });
+    const alive = () => daprd.child.exitCode === null && app.child.exitCode === null;
+    await waitFor('app and daprd', () => httpOk(`http://127.0.0.1:${ports.app}/readyz`), { alive });
+    // daprd subscribes (the app's topics and the outbox's internal ones) only after its own
+    // health probe finds the app healthy, which can come after /readyz: wait for that too.
+    await waitFor('daprd subscriptions', () => subscribed(ports, appToken), { alive });
   } catch (error) {
     await stop();
     throw new Error(`${(error as Error).message}. Logs: ${logDir}`, { cause: error });
@@ -212,4 +214,20 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     url: `http://127.0.0.1:${ports.app}`,
     stop,
   };
+}
+
+/** True when daprd's metadata lists every subscription the app declares in `/dapr/subscribe`. */
+async function subscribed(ports: Ports, appToken: string): Promise<boolean> {
+  try {
+    const declared = (await (
+      await fetch(`http://127.0.0.1:${ports.app}/dapr/subscribe`, { headers: { 'dapr-api-token': appToken } })
+    ).json()) as Array<{ pubsubname: string; topic: string }>;
+    const metadata = (await (await fetch(`http://127.0.0.1:${ports.daprHttp}/v1.0/metadata`)).json()) as {
+      subscriptions?: Array<{ pubsubname: string; topic: string }>;
+    };
+    const active = new Set((metadata.subscriptions ?? []).map((s) => `${s.pubsubname}/${s.topic}`));
+    return declared.every((s) => active.has(`${s.pubsubname}/${s.topic}`));
+  } catch {
+    return false;
+  }
 }

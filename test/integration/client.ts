@@ -1,3 +1,5 @@
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { inject } from 'vitest';
 
 /** A response whose JSON tests read without declaring its type first. */
@@ -39,3 +41,26 @@ export async function activityTypes(id: string): Promise<string[]> {
   const response = await api('GET', `/tasks/${id}/activity`);
   return (await response.json()).entries.map((e: { type: string }) => e.type);
 }
+
+/** A call to daprd's own HTTP API (publish, jobs), as an operator or another app would make it. */
+export async function daprd(method: string, path: string, body?: unknown, contentType = 'application/json') {
+  const { daprHttp } = stack();
+  const init: RequestInit = { method };
+  if (body !== undefined) {
+    init.body = JSON.stringify(body);
+    init.headers = { 'content-type': contentType };
+  }
+  return (await fetch(`http://127.0.0.1:${daprHttp}${path}`, init)) as ApiResponse;
+}
+
+/** The app's JSON log lines (stack logs in `<data>/logs/app.log`) that have `msg` and the given fields. */
+export async function appLog(msg: string, fields: Record<string, unknown> = {}, logDir = stack().logDir) {
+  const text = await readFile(join(logDir, 'app.log'), 'utf8');
+  return text
+    .split('\n')
+    .filter((line) => line.startsWith('{'))
+    .map((line) => JSON.parse(line) as Record<string, unknown>)
+    .filter((entry) => entry.msg === msg && Object.entries(fields).every(([k, v]) => entry[k] === v));
+}
+
+export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

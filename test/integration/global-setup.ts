@@ -4,16 +4,24 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestProject } from 'vitest/node';
 import { freePorts, type Profile, projectRoot, type Stack, startStack } from '../../scripts/lib/stack.ts';
+import { testResources } from './resources.ts';
 
 declare module 'vitest' {
   export interface ProvidedContext {
-    stack: { url: string; apiToken: string; appToken: string; daprHttp: number; logDir: string };
+    stack: {
+      url: string;
+      apiToken: string;
+      appToken: string;
+      daprHttp: number;
+      dataDir: string;
+      logDir: string;
+    };
   }
 }
 
 /**
  * Starts the real scheduler and daprd on free ports with the profile's
- * components, and the app from its esbuild bundle (dist/all.mjs), so the
+ * components (the overdue sweep every 2 s instead of every minute), and the app from its esbuild bundle (dist/all.mjs), so the
  * whole integration suite is also the bundle's smoke test.
  */
 export default async function setup(project: TestProject) {
@@ -28,6 +36,7 @@ export default async function setup(project: TestProject) {
       profile,
       workDir,
       ports: await freePorts(),
+      resourcesPath: await testResources(profile, workDir),
       app: [process.execPath, bundle],
       log: (line) => console.log(line),
     });
@@ -39,6 +48,7 @@ export default async function setup(project: TestProject) {
     apiToken: stack.apiToken,
     appToken: stack.appToken,
     daprHttp: stack.ports.daprHttp,
+    dataDir: stack.dataDir,
     logDir: stack.logDir,
   });
   return async () => {

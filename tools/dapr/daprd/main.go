@@ -8,6 +8,10 @@ import (
 	pubsubLoader "github.com/dapr/dapr/pkg/components/pubsub"
 )
 
+// sourceDigest is set at build time (-X) to a digest of these sources, so
+// scripts/lib/dapr-runtime.ts can tell a stale build from a current one.
+var sourceDigest string
+
 func main() {
 	pubsubLoader.DefaultRegistry.RegisterComponent(newRelay, "outbox-relay")
 	app.Run()

@@ -22,28 +22,44 @@ import (
 // transaction waits about a second for the one before (about one write a
 // second). With the relay as `outboxPubsub`, the internal hop runs
 // concurrently; the events themselves still go through pubsub.in-memory.
+//
+// A message published while a topic has no subscriber is held until one
+// subscribes: daprd subscribes the outbox's internal topics only once the
+// app is healthy, and a write in between must not lose its event.
 type relay struct {
-	log    logger.Logger
-	mu     sync.RWMutex
-	subs   map[string]map[int]pubsub.Handler
-	nextID int
-	ctx    context.Context
-	cancel context.CancelFunc
-	wg     sync.WaitGroup
+	log     logger.Logger
+	mu      sync.Mutex
+	subs    map[string]map[int]pubsub.Handler
+	pending map[string][]*pubsub.NewMessage
+	nextID  int
+	ctx     context.Context
+	cancel  context.CancelFunc
+	wg      sync.WaitGroup
 }
 
 const (
 	relayFirstBackoff = 200 * time.Millisecond
 	relayMaxBackoff   = 10 * time.Second
 	relayMaxAttempts  = 30
+	// Messages held per topic while it has no subscriber; past this, Publish fails.
+	relayMaxPending = 10000
 )
 
 func newRelay(log logger.Logger) pubsub.PubSub {
 	ctx, cancel := context.WithCancel(context.Background())
-	return &relay{log: log, subs: map[string]map[int]pubsub.Handler{}, ctx: ctx, cancel: cancel}
+	return &relay{
+		log:     log,
+		subs:    map[string]map[int]pubsub.Handler{},
+		pending: map[string][]*pubsub.NewMessage{},
+		ctx:     ctx,
+		cancel:  cancel,
+	}
 }
 
-func (r *relay) Init(context.Context, pubsub.Metadata) error { return nil }
+func (r *relay) Init(context.Context, pubsub.Metadata) error {
+	r.log.Infof("outbox-relay ready (daprd build %s)", sourceDigest)
+	return nil
+}
 
 func (r *relay) Features() []pubsub.Feature { return nil }
 
@@ -53,14 +69,24 @@ func (r *relay) Publish(_ context.Context, req *pubsub.PublishRequest) error {
 	if r.ctx.Err() != nil {
 		return pubsub.NewTerminalError(errors.New("outbox-relay is closed"))
 	}
-	r.mu.RLock()
-	defer r.mu.RUnlock()
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if len(r.subs[req.Topic]) == 0 {
+		if len(r.pending[req.Topic]) >= relayMaxPending {
+			return errors.New("outbox-relay: topic " + req.Topic + " has no subscriber and too many held messages")
+		}
+		r.pending[req.Topic] = append(r.pending[req.Topic], newMessage(req))
+		return nil
+	}
 	for _, handler := range r.subs[req.Topic] {
-		msg := &pubsub.NewMessage{Data: req.Data, Topic: req.Topic, Metadata: req.Metadata, ContentType: req.ContentType}
 		r.wg.Add(1)
-		go r.deliver(handler, msg)
+		go r.deliver(handler, newMessage(req))
 	}
 	return nil
+}
+
+func newMessage(req *pubsub.PublishRequest) *pubsub.NewMessage {
+	return &pubsub.NewMessage{Data: req.Data, Topic: req.Topic, Metadata: req.Metadata, ContentType: req.ContentType}
 }
 
 func (r *relay) deliver(handler pubsub.Handler, msg *pubsub.NewMessage) {
@@ -94,6 +120,11 @@ func (r *relay) Subscribe(ctx context.Context, req pubsub.SubscribeRequest, hand
 	id := r.nextID
 	r.nextID++
 	r.subs[req.Topic][id] = handler
+	for _, msg := range r.pending[req.Topic] {
+		r.wg.Add(1)
+		go r.deliver(handler, msg)
+	}
+	delete(r.pending, req.Topic)
 	go func() {
 		select {
 		case <-ctx.Done():

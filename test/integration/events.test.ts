@@ -1,0 +1,115 @@
+import { randomUUID } from 'node:crypto';
+import { readdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { activityTypes, api, appLog, daprd, eventually, sleep, stack } from './client.ts';
+
+const inSeconds = (s: number) => new Date(Date.now() + s * 1000).toISOString();
+
+async function create(body: object) {
+  const response = await api('POST', '/tasks', { title: 'event flow', ...body });
+  expect(response.status).toBe(201);
+  return await response.json();
+}
+
+/** The notification files the `notifications` binding (bindings.localstorage) wrote for a task. */
+async function notificationFiles(taskId: string): Promise<string[]> {
+  const dir = join(stack().dataDir, 'notifications');
+  const names = await readdir(dir).catch(() => [] as string[]);
+  return names.filter((name) => name.includes(taskId));
+}
+
+/** A CloudEvent published through daprd's publish API with an id of our choosing. */
+function publishRaw(event: { id: string; type: string; data: unknown }) {
+  return daprd(
+    'POST',
+    '/v1.0/publish/pubsub/task-events',
+    { specversion: '1.0', source: 'integration-test', datacontenttype: 'application/json', ...event },
+    'application/cloudevents+json',
+  );
+}
+
+// The tests use tasks of their own and mostly wait for timers: they run side by side.
+describe.concurrent('event-driven functions on the real daprd and scheduler', () => {
+  it('a task with remindAt a few seconds ahead gets exactly one notification and one task.reminder', async () => {
+    const task = await create({ remindAt: inSeconds(3) });
+    const files = await eventually(
+      () => notificationFiles(task.id),
+      (f) => f.length > 0,
+      20_000,
+    );
+    const types = await eventually(
+      () => activityTypes(task.id),
+      (t) => t.includes('task.reminder'),
+    );
+    expect(types).toEqual(['task.created', 'task.reminder']);
+    const notification = JSON.parse(
+      await readFile(join(stack().dataDir, 'notifications', files[0] ?? ''), 'utf8'),
+    );
+    expect(notification).toMatchObject({ kind: 'task.reminder', taskId: task.id, remindAt: task.remindAt });
+    // The job is gone once it fired, and nothing is sent again.
+    await sleep(2000);
+    expect((await daprd('GET', `/v1.0/jobs/reminder-${task.id}`)).status).toBe(500);
+    expect(await notificationFiles(task.id)).toHaveLength(1);
+    expect(await appLog('reminder sent', { taskId: task.id })).toHaveLength(1);
+  });
+
+  it('completing a task before remindAt cancels its job: no notification', async () => {
+    const task = await create({ remindAt: inSeconds(4) });
+    const job = `/v1.0/jobs/reminder-${task.id}`;
+    await eventually(
+      async () => (await daprd('GET', job)).status,
+      (status) => status === 200,
+    );
+    expect((await api('POST', `/tasks/${task.id}/complete`)).status).toBe(200);
+    await eventually(
+      async () => (await daprd('GET', job)).status,
+      (status) => status === 500,
+    );
+    await sleep(Date.parse(task.remindAt) - Date.now() + 3000);
+    expect(await notificationFiles(task.id)).toEqual([]);
+    expect(await activityTypes(task.id)).toEqual(['task.created', 'task.completed']);
+  });
+
+  it('a past dueAt yields one task.overdue across several sweeps', async () => {
+    const task = await create({ dueAt: '2026-01-01T00:00:00Z' });
+    await eventually(
+      () => activityTypes(task.id),
+      (t) => t.includes('task.overdue'),
+      20_000,
+    );
+    await sleep(7000); // three more sweeps at @every 2s
+    expect(await activityTypes(task.id)).toEqual(['task.created', 'task.overdue']);
+    expect(await appLog('task.overdue published', { taskId: task.id })).toHaveLength(1);
+  });
+
+  it('the same CloudEvent id published twice through daprd leaves one activity entry', async () => {
+    const task = await create({});
+    await eventually(
+      () => activityTypes(task.id),
+      (t) => t.length === 1,
+    );
+    const id = `dup-${randomUUID()}`;
+    const event = { id, type: 'task.updated', data: { ...task, priority: 'high' } };
+    expect((await publishRaw(event)).status).toBe(204);
+    expect((await publishRaw(event)).status).toBe(204);
+    await eventually(
+      () => appLog('duplicate event ignored', { eventId: id }),
+      (lines) => lines.length === 1,
+    );
+    const entries = (await (await api('GET', `/tasks/${task.id}/activity`)).json()).entries;
+    expect(entries.filter((e: { eventId: string }) => e.eventId === id)).toHaveLength(1);
+  });
+
+  it('an invalid event is dropped to the dead-letter topic, with a log line saying why', async () => {
+    const id = `invalid-${randomUUID()}`;
+    expect((await publishRaw({ id, type: 'task.created', data: { title: 42 } })).status).toBe(204);
+    const letters = await eventually(
+      async () => (await (await api('GET', '/dead-letters')).json()).items as Array<{ eventId: string }>,
+      (items) => items.some((item) => item.eventId === id),
+    );
+    expect(letters.find((item) => item.eventId === id)).toMatchObject({ type: 'task.created' });
+    const [why] = await appLog('event dropped: its data does not match the schema', { eventId: id });
+    expect(why).toMatchObject({ function: 'onTaskEvent', type: 'task.created' });
+  });
+});

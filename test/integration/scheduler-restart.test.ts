@@ -1,0 +1,100 @@
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { freePorts, projectRoot, type Stack, startStack } from '../../scripts/lib/stack.ts';
+import { type ApiResponse, appLog, eventually } from './client.ts';
+import { testResources } from './resources.ts';
+
+/**
+ * A stack of its own (scheduler, daprd, app; embedded profile with bulk
+ * subscribe switched on) that is stopped and started again around a
+ * scheduled reminder: the job lives in the scheduler's embedded etcd under
+ * `.data/scheduler`, so it fires after the restart.
+ */
+describe('jobs survive a restart of the app, daprd and the scheduler', async () => {
+  const workDir = await mkdtemp(join(tmpdir(), 'tasks-restart-'));
+  const ports = await freePorts();
+  const resourcesPath = await testResources('embedded', workDir);
+  const start = () =>
+    startStack({
+      profile: 'embedded',
+      workDir,
+      ports,
+      resourcesPath,
+      appEnv: { PUBSUB_BULK: 'true' },
+      app: [process.execPath, join(projectRoot, 'dist', 'all.mjs')],
+      log: () => {},
+    });
+  let stack: Stack | undefined;
+
+  beforeAll(async () => {
+    stack = await start();
+  });
+  afterAll(async () => {
+    await stack?.stop();
+    if (!process.env.KEEP_TEST_DATA) await rm(workDir, { recursive: true, force: true });
+  });
+
+  const api = async (current: Stack, method: string, path: string, body?: unknown) =>
+    (await fetch(`${current.url}${path}`, {
+      method,
+      headers: { authorization: `Bearer ${current.apiToken}`, 'content-type': 'application/json' },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    })) as ApiResponse;
+  const jobStatus = async (id: string) =>
+    (await fetch(`http://127.0.0.1:${ports.daprHttp}/v1.0/jobs/reminder-${id}`)).status;
+  const notifications = async (id: string) =>
+    (await readdir(join(workDir, '.data', 'notifications')).catch(() => [] as string[])).filter((f) =>
+      f.includes(id),
+    );
+
+  it('delivers task-events in bulk when the profile switches it on', async () => {
+    const current = stack as Stack;
+    const subscriptions = await (
+      await fetch(`${current.url}/dapr/subscribe`, { headers: { 'dapr-api-token': current.appToken } })
+    ).json();
+    expect(subscriptions).toContainEqual(
+      expect.objectContaining({
+        topic: 'task-events',
+        bulkSubscribe: expect.objectContaining({ enabled: true }),
+      }),
+    );
+    const task = await (await api(current, 'POST', '/tasks', { title: 'bulk' })).json();
+    await eventually(
+      async () => (await (await api(current, 'GET', `/tasks/${task.id}/activity`)).json()).entries.length,
+      (n) => n === 1,
+    );
+  });
+
+  it('a reminder scheduled before the restart fires after it', async () => {
+    let current = stack as Stack;
+    const remindAt = new Date(Date.now() + 15_000).toISOString();
+    const task = await (await api(current, 'POST', '/tasks', { title: 'survive', remindAt })).json();
+    await eventually(
+      () => jobStatus(task.id),
+      (status) => status === 200,
+    );
+
+    const stopped = Date.now();
+    await current.stop();
+    stack = undefined;
+    stack = current = await start();
+    const restartMs = Date.now() - stopped;
+    expect(Date.now()).toBeLessThan(Date.parse(remindAt)); // the restart finished before the job was due
+    expect(await notifications(task.id)).toEqual([]);
+
+    await eventually(
+      () => notifications(task.id),
+      (files) => files.length === 1,
+      30_000,
+    );
+    const entries = await eventually(
+      async () => (await (await api(current, 'GET', `/tasks/${task.id}/activity`)).json()).entries,
+      (list: Array<{ type: string }>) => list.some((e) => e.type === 'task.reminder'),
+    );
+    expect(entries.map((e: { type: string }) => e.type)).toEqual(['task.created', 'task.reminder']);
+    expect(await appLog('reminder sent', { taskId: task.id }, current.logDir)).toHaveLength(1);
+    console.log(`stack restarted in ${restartMs} ms; reminder fired at ${remindAt}`);
+  });
+});
