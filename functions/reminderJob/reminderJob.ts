@@ -56,13 +56,12 @@ export const reminderJob = defineFunction({
           priority: task.priority,
           sentAt: deps.now().toISOString(),
         };
-        // `fileName` is read by bindings.localstorage; capitalised keys are headers for bindings.http.
-        await deps.dapr.invokeBinding(
-          deps.config.NOTIFICATIONS_BINDING,
-          deps.config.NOTIFICATIONS_OPERATION,
-          notification,
-          { fileName: `${key}.json`, 'Idempotency-Key': key },
-        );
+        // `create` writes a file with bindings.localstorage and POSTs with bindings.http.
+        // `fileName` is read by localstorage; capitalised keys are request headers for http.
+        await deps.dapr.invokeBinding(deps.config.NOTIFICATIONS_BINDING, 'create', notification, {
+          fileName: `${key}.json`,
+          'Idempotency-Key': key,
+        });
         await publishTaskEvent(deps, 'task.reminder', task, data.remindAt);
         log.info('reminder sent', { taskId: task.id, remindAt: data.remindAt });
         return true;
