@@ -3,6 +3,7 @@
  * daprd and every function as one app on the embedded profile until Ctrl-C.
  *   npm start -- [--profile embedded] [--app all|tasks-api|<function>]
  */
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { defaultPorts, type Profile, profiles, projectRoot, startStack } from './lib/stack.ts';
 
@@ -33,7 +34,8 @@ Tasks on Dapr is running (profile ${values.profile}, app ${values.app}).
   API token     "tasks-api-token" in ${stack.secretsFile}
                 curl -H "Authorization: Bearer $(node -p "require('./.data/secrets.json')['tasks-api-token']")" ${stack.url}/tasks
   daprd         HTTP ${ports.daprHttp}, gRPC ${ports.daprGrpc}, metrics ${ports.daprMetrics}
-  scheduler     127.0.0.1:${ports.scheduler}
+  scheduler     127.0.0.1:${ports.scheduler}   (jobs in ${join(stack.dataDir, 'scheduler')})
+  reminders     one JSON file each in ${join(stack.dataDir, 'notifications')}
   logs          ${stack.logDir}
 Press Ctrl-C to stop.
 `);
