@@ -1,37 +1,73 @@
 /**
  * npm test: the whole suite. Provisions the Dapr binaries (built from the Go
- * module proxy on first use), builds the bundles, then runs the unit tests and
- * the integration tests, which start the real scheduler and daprd.
- * Extra arguments go to vitest, e.g. `npm test -- --project unit`.
+ * module proxy on first use), builds the bundles, runs the unit tests, then
+ * the integration suite once per profile (the same files, only the
+ * components and the servers behind them differ), and prints a table.
+ *   npm test                                   # unit + integration on every profile
+ *   TEST_PROFILES=embedded npm test            # integration on some profiles only
+ *   npm test -- --project unit                 # arguments go to one vitest run
  */
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { provisionDapr } from './lib/dapr-runtime.ts';
-import { projectRoot } from './lib/stack.ts';
+import { type Profile, profiles, projectRoot } from './lib/stack.ts';
 
-function run(step: string, args: string[]): Promise<void> {
+const vitest = join('node_modules', 'vitest', 'vitest.mjs');
+
+function run(step: string, args: string[], env: Record<string, string> = {}): Promise<boolean> {
   console.log(`\n▶ ${step}`);
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, args, { cwd: projectRoot, stdio: 'inherit' });
-    child.on('close', (code) =>
-      code === 0 ? resolve() : reject(new Error(`${step} failed (exit ${code})`)),
-    );
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, args, {
+      cwd: projectRoot,
+      stdio: 'inherit',
+      env: { ...process.env, ...env },
+    });
+    child.on('close', (code) => resolve(code === 0));
   });
 }
 
+function selectedProfiles(): Profile[] {
+  const wanted = process.env.TEST_PROFILES?.split(',').map((p) => p.trim()) ?? profiles;
+  const unknown = wanted.filter((p) => !profiles.includes(p as Profile));
+  if (unknown.length > 0)
+    throw new Error(`TEST_PROFILES: unknown ${unknown.join(', ')} (${profiles.join(', ')})`);
+  return wanted as Profile[];
+}
+
 try {
+  const matrix = selectedProfiles();
   console.log('▶ Dapr binaries');
   const started = Date.now();
   const binaries = await provisionDapr();
   console.log(
     `  daprd, scheduler and dapr CLI ready in ${binaries.daprd.replace(/\/daprd$/, '')} (${Date.now() - started} ms)`,
   );
-  await run('Bundles (npm run build)', ['build.mjs']);
-  await run('Tests (vitest: unit, integration)', [
-    join('node_modules', 'vitest', 'vitest.mjs'),
-    'run',
-    ...process.argv.slice(2),
-  ]);
+  if (!(await run('Bundles (npm run build)', ['build.mjs']))) throw new Error('the build failed');
+
+  const extra = process.argv.slice(2);
+  if (extra.length > 0) {
+    if (!(await run(`vitest ${extra.join(' ')}`, [vitest, 'run', ...extra]))) process.exit(1);
+    process.exit(0);
+  }
+
+  const results: Array<{ step: string; ok: boolean; seconds: number }> = [];
+  const timed = async (step: string, args: string[], env?: Record<string, string>) => {
+    const begun = Date.now();
+    const ok = await run(step, args, env);
+    results.push({ step, ok, seconds: (Date.now() - begun) / 1000 });
+  };
+  await timed('unit tests', [vitest, 'run', '--project', 'unit']);
+  for (const profile of matrix) {
+    await timed(`integration on ${profile}`, [vitest, 'run', '--project', 'integration'], {
+      TEST_PROFILE: profile,
+    });
+  }
+
+  console.log('\n  step                              result   time');
+  for (const { step, ok, seconds } of results) {
+    console.log(`  ${step.padEnd(34)}${(ok ? 'passed' : 'FAILED').padEnd(9)}${seconds.toFixed(1)} s`);
+  }
+  if (results.some((r) => !r.ok)) process.exit(1);
 } catch (error) {
   console.error(`\n${(error as Error).message}`);
   process.exit(1);

@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { type DaprGateway, EtagMismatchError } from './dapr.ts';
-import { saveWithEtag } from './guarded-save.ts';
+import type { DaprGateway } from './dapr.ts';
+import { saveWithEtag, trySave } from './guarded-save.ts';
 
 /**
  * Tasks by due minute, so the overdue sweep reads only what has come due.
@@ -109,23 +109,17 @@ export class DueIndex {
     }
     if (next > from) {
       // A concurrent sweep that moved the cursor first did the same work: its value stands.
-      await this.#dapr
-        .saveState(this.#store, [{ key: CURSOR_KEY, value: { next }, etag: stored.etag }])
-        .catch(ignoreConflict);
+      await trySave(this.#dapr, this.#store, { key: CURSOR_KEY, value: { next }, etag: stored.etag });
     }
     return { visited, failed };
   }
 
   async #startCursor(minute: number) {
-    await this.#dapr
-      .saveState(this.#store, [
-        { key: CURSOR_KEY, value: { next: minute }, options: { concurrency: 'first-write' } },
-      ])
-      // The cursor exists already: only the first writer starts it.
-      .catch(ignoreConflict);
+    // When the cursor exists already this does nothing: only the first writer starts it.
+    await trySave(this.#dapr, this.#store, {
+      key: CURSOR_KEY,
+      value: { next: minute },
+      options: { concurrency: 'first-write' },
+    });
   }
-}
-
-function ignoreConflict(error: unknown) {
-  if (!(error instanceof EtagMismatchError)) throw error;
 }

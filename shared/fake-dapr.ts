@@ -1,5 +1,6 @@
 import {
   type CloudEventInput,
+  DaprError,
   type DaprGateway,
   EtagMismatchError,
   type InvokeResponse,
@@ -51,6 +52,11 @@ export class FakeDaprGateway implements DaprGateway {
   /** Answers service invocation; tests point it at a test app. */
   invokeHandler: FakeInvokeHandler = async () => ({ status: 500, headers: new Headers(), body: undefined });
   outboundReady = true;
+  /**
+   * How a stale etag on a plain save is reported: a 409 (SQLite, PostgreSQL)
+   * or, as Redis does, a 500 carrying the store's own error.
+   */
+  staleEtagAs: 'conflict' | 'store-error' = 'conflict';
   /** The outbox settings of the fake state store, as in the component YAML. */
   outbox: { pubsub: string; topic: string } | undefined = { pubsub: 'pubsub', topic: 'task-events' };
   #etag = 0;
@@ -107,6 +113,8 @@ export class FakeDaprGateway implements DaprGateway {
     this.#maybeFail('saveState');
     for (const item of items) {
       if (!this.#checkEtag(item, item.options?.concurrency === 'first-write')) {
+        if (this.staleEtagAs === 'store-error')
+          throw new DaprError(500, 'ERR_STATE_SAVE', `failed to set key ${item.key}: ERR user_script:14`);
         throw new EtagMismatchError('ERR_STATE_SAVE', `possible etag mismatch on ${item.key}`);
       }
       this.state.set(item.key, { value: structuredClone(item.value), etag: this.#nextEtag() });

@@ -1,9 +1,35 @@
-import { type DaprGateway, EtagMismatchError, type StateItem } from './dapr.ts';
+import {
+  DaprError,
+  type DaprGateway,
+  EtagMismatchError,
+  type StateItem,
+  type UpsertRequest,
+} from './dapr.ts';
 
 /** Jittered exponential backoff for optimistic-concurrency retries: 2 ms up to ~200 ms. */
 export function backoff(attempt: number): Promise<void> {
   const ceiling = Math.min(200, 2 ** Math.min(attempt, 8));
   return new Promise((resolve) => setTimeout(resolve, Math.random() * ceiling));
+}
+
+/**
+ * Saves one item guarded by its etag (or by first-write when it has none).
+ * Returns false when another writer changed the key first, however the store
+ * reports it: daprd answers 409 for SQLite and PostgreSQL, but a 500 carrying
+ * the store's own error for Redis; the key's current etag tells a conflict
+ * from an outage. Other failures throw.
+ */
+export async function trySave(dapr: DaprGateway, store: string, item: UpsertRequest): Promise<boolean> {
+  try {
+    await dapr.saveState(store, [item]);
+    return true;
+  } catch (error) {
+    if (error instanceof EtagMismatchError) return false;
+    if (!(error instanceof DaprError)) throw error;
+    const now = await dapr.getState(store, item.key);
+    if (item.etag === undefined ? now !== undefined : now?.etag !== item.etag) return false;
+    throw error;
+  }
 }
 
 /**
@@ -27,19 +53,15 @@ export async function saveWithEtag<T>(
     const value = await change(current);
     if (value === undefined) return false;
     const metadata = options.metadata?.(value);
-    try {
-      await dapr.saveState(store, [
-        {
-          key,
-          value,
-          ...(current ? { etag: current.etag } : { options: { concurrency: 'first-write' } }),
-          ...(metadata ? { metadata } : {}),
-        },
-      ]);
-      return true;
-    } catch (error) {
-      if (!(error instanceof EtagMismatchError) || attempt >= maxAttempts) throw error;
-      await backoff(attempt);
-    }
+    const saved = await trySave(dapr, store, {
+      key,
+      value,
+      ...(current ? { etag: current.etag } : { options: { concurrency: 'first-write' } }),
+      ...(metadata ? { metadata } : {}),
+    });
+    if (saved) return true;
+    if (attempt >= maxAttempts)
+      throw new EtagMismatchError('ERR_STATE_SAVE', `${key}: still contended after ${attempt} attempts`);
+    await backoff(attempt);
   }
 }

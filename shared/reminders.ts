@@ -21,8 +21,16 @@ export const REMINDER_FAILURE_POLICY: JobFailurePolicy = { constant: { interval:
 export type ReminderChange = 'scheduled' | 'cancelled' | 'unchanged' | 'stale';
 
 /**
+ * A reminder whose time passed while its event was on the way (a busy or
+ * restarted consumer) still goes out, at once, within this window; an older
+ * one is not sent.
+ */
+export const LATE_REMINDER_GRACE_MS = 15 * 60_000;
+
+/**
  * Makes the scheduler's reminder job for a task match the task: a job at
- * `remindAt` while the task is open and `remindAt` is ahead, no job
+ * `remindAt` while the task is open and `remindAt` is ahead (or passed less
+ * than LATE_REMINDER_GRACE_MS ago: then the job is due at once), no job
  * otherwise. `version` orders the snapshots (the task's `updatedAt`, or its
  * `deletedAt`): a snapshot older than the one that scheduled the current job
  * changes nothing, so an event delivered late cannot move a reminder back.
@@ -40,7 +48,7 @@ export async function syncReminder(
   if (current?.success && current.data.version > version) return 'stale';
 
   const remindAt = 'deleted' in task || task.status !== 'open' ? undefined : task.remindAt;
-  if (remindAt === undefined || Date.parse(remindAt) <= now.getTime()) {
+  if (remindAt === undefined || Date.parse(remindAt) <= now.getTime() - LATE_REMINDER_GRACE_MS) {
     if (!job) return 'unchanged';
     await dapr.deleteJob(name);
     return 'cancelled';
@@ -49,7 +57,11 @@ export async function syncReminder(
   const data: ReminderJobData = { taskId: task.id, remindAt, version };
   await dapr.scheduleJob(
     name,
-    { dueTime: remindAt, data, failurePolicy: REMINDER_FAILURE_POLICY },
+    {
+      dueTime: Date.parse(remindAt) > now.getTime() ? remindAt : now.toISOString(),
+      data,
+      failurePolicy: REMINDER_FAILURE_POLICY,
+    },
     { overwrite: true },
   );
   return 'scheduled';

@@ -59,7 +59,7 @@ export class TaskStore {
     await guard(async () => {
       await this.#index.append(task.id);
       await this.#dapr.transactState(this.#store, [
-        upsertWithEvent(taskKey(task.id), task, 'task.created', task.id),
+        upsertWithEvent(taskKey(task.id), task, 'task.created', task.id, task.updatedAt),
       ]);
     });
     return this.#mustGet(task.id);
@@ -82,7 +82,8 @@ export class TaskStore {
       const current = await this.#existing(id, ifMatch);
       const next = change(current.task);
       if (next === current.task) return current;
-      const operation = upsertWithEvent(taskKey(id), next, eventType(current.task, next), id, current.etag);
+      const type = eventType(current.task, next);
+      const operation = upsertWithEvent(taskKey(id), next, type, id, next.updatedAt, current.etag);
       if (await this.#commit([operation], id, current.etag, ifMatch, attempt)) return this.#mustGet(id);
     }
   }
@@ -91,7 +92,7 @@ export class TaskStore {
     for (let attempt = 1; ; attempt++) {
       const current = await this.#existing(id, ifMatch);
       const data: TaskDeletedData = { id, deletedAt: deletedAt.toISOString() };
-      const tombstone = upsertWithEvent(tombstoneKey(id), data, 'task.deleted', id);
+      const tombstone = upsertWithEvent(tombstoneKey(id), data, 'task.deleted', id, data.deletedAt);
       tombstone.request.metadata = {
         ...tombstone.request.metadata,
         ttlInSeconds: String(TOMBSTONE_TTL_SECONDS),
@@ -176,6 +177,7 @@ function upsertWithEvent(
   value: unknown,
   type: TaskEventType,
   taskId: string,
+  time: string,
   etag?: string,
 ): Extract<TransactionOperation, { operation: 'upsert' }> {
   return {
@@ -185,8 +187,9 @@ function upsertWithEvent(
       value,
       ...(etag === undefined ? {} : { etag }),
       contentType: 'application/json',
-      // The outbox copies operation metadata into the CloudEvent it publishes.
-      metadata: { type, subject: taskId },
+      // The outbox copies operation metadata into the CloudEvent it publishes. Its own `time`
+      // has whole seconds; the write's own instant (ms) orders a task's events however they arrive.
+      metadata: { type, subject: taskId, time },
     },
   };
 }

@@ -105,10 +105,16 @@ describe('onTaskEvent', () => {
     expect(dapr.jobs.get(reminderJobName(id))?.dueTime).toBe('2026-11-27T13:00:00.000Z');
   });
 
-  it('schedules nothing for a remindAt already past', async () => {
-    const { deliver, dapr } = setup();
+  it('schedules nothing for a remindAt long past, and at once for one that passed while the event was on its way', async () => {
+    const { deliver, dapr, setNow } = setup();
+    setNow('2026-11-27T10:00:00.000Z');
     await deliver(cloudEvent('e1', 'task.created', task({ remindAt: '2026-11-27T08:00:00.000Z' })));
     expect(dapr.jobs.size).toBe(0);
+    const late = task({ remindAt: '2026-11-27T09:59:50.000Z', updatedAt: '2026-11-27T09:59:40.000Z' });
+    await deliver(cloudEvent('e2', 'task.updated', late));
+    const job = dapr.jobs.get(reminderJobName(id));
+    expect(Date.parse(job?.dueTime ?? '')).toBeGreaterThanOrEqual(Date.parse('2026-11-27T10:00:00.000Z'));
+    expect(job?.data).toMatchObject({ remindAt: '2026-11-27T09:59:50.000Z' });
   });
 
   it("indexes an open task's due date for the overdue sweep; a past one in the current minute", async () => {

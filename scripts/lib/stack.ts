@@ -3,11 +3,37 @@ import { existsSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { type DaprBinaries, provisionDapr } from './dapr-runtime.ts';
+import { defaultInfraPorts, type Infra, type InfraPorts, type Server, startInfra } from './infra.ts';
 import { freePort, httpOk, type Started, startProcess, waitFor } from './processes.ts';
 
 export const projectRoot = resolve(import.meta.dirname, '../..');
-export const profiles = ['embedded'] as const;
-export type Profile = (typeof profiles)[number];
+
+/**
+ * A profile is a set of component folders (components/<folder>) and the
+ * servers they need; nothing else differs between profiles, the code least of all.
+ */
+export const profileSpecs = {
+  embedded: { components: ['common', 'embedded'], servers: [], appEnv: {} },
+  'redis-kafka': {
+    components: ['common', 'redis', 'kafka'],
+    servers: ['redis', 'kafka'],
+    appEnv: { PUBSUB_BULK: 'true' },
+  },
+  'postgres-kafka': {
+    components: ['common', 'postgres', 'kafka'],
+    servers: ['postgres', 'kafka'],
+    appEnv: { PUBSUB_BULK: 'true' },
+  },
+} as const satisfies Record<
+  string,
+  { components: string[]; servers: Server[]; appEnv: Record<string, string> }
+>;
+export type Profile = keyof typeof profileSpecs;
+export const profiles = Object.keys(profileSpecs) as Profile[];
+
+/** The component folders of a profile, as daprd's --resources-path arguments. */
+export const profileResources = (profile: Profile) =>
+  profileSpecs[profile].components.map((folder) => join(projectRoot, 'components', folder));
 
 export interface Ports {
   app: number;
@@ -50,8 +76,10 @@ export interface StackOptions {
   /** The app's command line, e.g. [node, main.ts, all]. */
   app: string[];
   appId?: string;
-  /** The component files daprd loads; default components/<profile>. */
-  resourcesPath?: string;
+  /** The component folders daprd loads; default the profile's (profileResources). */
+  resourcesPaths?: string[];
+  /** Where the profile's servers listen; default defaultInfraPorts (the ports its components name). */
+  infraPorts?: InfraPorts;
   /** Extra environment of the app (e.g. PUBSUB_BULK=true). */
   appEnv?: Record<string, string>;
   /** App output: `inherit` shows it in this terminal; otherwise it goes to .data/logs/app.log. */
@@ -106,12 +134,17 @@ export async function startStack(options: StackOptions): Promise<Stack> {
   const secretsFile = join(dataDir, 'secrets.json');
   const apiToken = await ensureSecretsFile(secretsFile);
   const appToken = randomBytes(24).toString('base64url');
-  const started: Started[] = [];
+  const started: Array<Pick<Started, 'stop'>> = [];
   const stop = async () => {
     for (const process of started.reverse()) await process.stop();
   };
 
   try {
+    const servers = profileSpecs[profile].servers;
+    if (servers.length > 0) {
+      const infra: Infra = await startInfra(servers, dataDir, options.infraPorts ?? defaultInfraPorts, log);
+      started.push(infra);
+    }
     const scheduler = startProcess(
       'scheduler',
       binaries.scheduler,
@@ -151,6 +184,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
         PORT: String(ports.app),
         DAPR_HTTP_PORT: String(ports.daprHttp),
         APP_API_TOKEN: appToken,
+        ...profileSpecs[profile].appEnv,
         ...options.appEnv,
       },
     });
@@ -181,8 +215,10 @@ export async function startStack(options: StackOptions): Promise<Stack> {
         String(ports.daprMetrics),
         '--metrics-listen-address',
         '127.0.0.1',
-        '--resources-path',
-        options.resourcesPath ?? join(projectRoot, 'components', profile),
+        ...(options.resourcesPaths ?? profileResources(profile)).flatMap((path) => [
+          '--resources-path',
+          path,
+        ]),
         '--config',
         join(projectRoot, 'components', 'config.yaml'),
         '--scheduler-host-address',

@@ -25,7 +25,7 @@ export async function api(
 }
 
 /** Polls `read` until `done` holds for its value; returns that value. */
-export async function eventually<T>(read: () => Promise<T>, done: (value: T) => boolean, timeoutMs = 15_000) {
+export async function eventually<T>(read: () => Promise<T>, done: (value: T) => boolean, timeoutMs = 30_000) {
   const deadline = Date.now() + timeoutMs;
   let last = await read();
   while (!done(last)) {

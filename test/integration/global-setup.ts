@@ -3,8 +3,8 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestProject } from 'vitest/node';
-import { freePorts, type Profile, projectRoot, type Stack, startStack } from '../../scripts/lib/stack.ts';
-import { testResources } from './resources.ts';
+import { freePorts, projectRoot, type Stack, startStack } from '../../scripts/lib/stack.ts';
+import { testProfile, testResources } from './resources.ts';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -29,14 +29,14 @@ export default async function setup(project: TestProject) {
   if (!existsSync(bundle))
     throw new Error(`${bundle} is missing: run \`npm run build\` first (npm test does).`);
   const workDir = await mkdtemp(join(tmpdir(), 'tasks-it-'));
-  const profile = (process.env.TEST_PROFILE ?? 'embedded') as Profile;
+  const profile = testProfile();
   let stack: Stack;
   try {
     stack = await startStack({
       profile,
       workDir,
       ports: await freePorts(),
-      resourcesPath: await testResources(profile, workDir),
+      ...(await testResources(profile, workDir)),
       app: [process.execPath, bundle],
       log: (line) => console.log(line),
     });

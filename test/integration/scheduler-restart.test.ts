@@ -4,10 +4,10 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePorts, projectRoot, type Stack, startStack } from '../../scripts/lib/stack.ts';
 import { type ApiResponse, appLog, eventually } from './client.ts';
-import { testResources } from './resources.ts';
+import { testProfile, testResources } from './resources.ts';
 
 /**
- * A stack of its own (scheduler, daprd, app; embedded profile with bulk
+ * A stack of its own (scheduler, daprd, app; the suite's profile with bulk
  * subscribe switched on) that is stopped and started again around a
  * scheduled reminder: the job lives in the scheduler's embedded etcd under
  * `.data/scheduler`, so it fires after the restart.
@@ -15,13 +15,13 @@ import { testResources } from './resources.ts';
 describe('jobs survive a restart of the app, daprd and the scheduler', async () => {
   const workDir = await mkdtemp(join(tmpdir(), 'tasks-restart-'));
   const ports = await freePorts();
-  const resourcesPath = await testResources('embedded', workDir);
+  const resources = await testResources(testProfile(), workDir);
   const start = () =>
     startStack({
-      profile: 'embedded',
+      profile: testProfile(),
       workDir,
       ports,
-      resourcesPath,
+      ...resources,
       appEnv: { PUBSUB_BULK: 'true' },
       app: [process.execPath, join(projectRoot, 'dist', 'all.mjs')],
       log: () => {},
@@ -64,6 +64,7 @@ describe('jobs survive a restart of the app, daprd and the scheduler', async () 
     await eventually(
       async () => (await (await api(current, 'GET', `/tasks/${task.id}/activity`)).json()).entries.length,
       (n) => n === 1,
+      60_000,
     );
   });
 
@@ -74,6 +75,7 @@ describe('jobs survive a restart of the app, daprd and the scheduler', async () 
     await eventually(
       () => jobStatus(task.id),
       (status) => status === 200,
+      30_000,
     );
 
     const stopped = Date.now();

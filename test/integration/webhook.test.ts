@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../../scripts/lib/processes.ts';
 import { freePorts, projectRoot, type Stack, startStack } from '../../scripts/lib/stack.ts';
 import { eventually } from './client.ts';
-import { testResources } from './resources.ts';
+import { testProfile, testResources } from './resources.ts';
 
 /**
  * Infrastructure is configuration: the same reminderJob delivers through
@@ -43,16 +43,16 @@ describe('notifications through bindings.http to a webhook', () => {
         'notifications-webhook': { url: `http://127.0.0.1:${port}/hooks/tasks`, token: webhookToken },
       }),
     );
-    const resourcesPath = await testResources('embedded', workDir);
+    const resources = await testResources(testProfile(), workDir);
     await copyFile(
       join(import.meta.dirname, 'fixtures', 'notifications-webhook.yaml'),
-      join(resourcesPath, 'notifications.yaml'),
+      join(resources.resourcesPaths[0] ?? '', 'notifications.yaml'),
     );
     stack = await startStack({
-      profile: 'embedded',
+      profile: testProfile(),
       workDir,
       ports: await freePorts(),
-      resourcesPath,
+      ...resources,
       app: [process.execPath, join(projectRoot, 'dist', 'all.mjs')],
       log: () => {},
     });
@@ -75,7 +75,7 @@ describe('notifications through bindings.http to a webhook', () => {
     await eventually(
       async () => received.length,
       (n) => n >= 1,
-      20_000,
+      60_000,
     );
     await new Promise((resolve) => setTimeout(resolve, 2000));
     expect(received).toHaveLength(1);

@@ -1,0 +1,288 @@
+import { execFile } from 'node:child_process';
+import { existsSync, readdirSync } from 'node:fs';
+import { chown, mkdir, writeFile } from 'node:fs/promises';
+import { connect } from 'node:net';
+import { homedir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { promisify } from 'node:util';
+import { type Started, startProcess, waitFor } from './processes.ts';
+
+/**
+ * The servers behind the Redis, Postgres and Kafka profiles, on loopback,
+ * installed on first use and started as children of this process: Redis and
+ * PostgreSQL from Debian's packages (apt-get, when running as root), Apache
+ * Kafka 4 (KRaft, one node) from its jars on Maven Central (tools/kafka).
+ * Data lives under the given directory; `stop()` ends them cleanly.
+ */
+export type Server = 'redis' | 'postgres' | 'kafka';
+
+export interface InfraPorts {
+  redis: number;
+  postgres: number;
+  kafka: number;
+  kafkaController: number;
+}
+
+/** The ports the profiles' components name (npm start); tests use free ones and rewrite their copies. */
+export const defaultInfraPorts: InfraPorts = {
+  redis: 56379,
+  postgres: 55432,
+  kafka: 59092,
+  kafkaController: 59093,
+};
+
+export const KAFKA_VERSION = '4.1.1';
+/** Partitions of every topic the broker creates on first use (task-events among them). */
+export const KAFKA_PARTITIONS = 6;
+/**
+ * Topics created up front with more partitions. daprd's outbox hands each
+ * write to an internal topic (`<namespace><app-id><topic>outbox`) whose
+ * handler waits a second per message, one message at a time per partition:
+ * its partition count is the outbox's ceiling in events per second.
+ */
+export const KAFKA_TOPICS: Record<string, number> = { 'taskstask-eventsoutbox': 48 };
+const POSTGRES_USER = 'tasks';
+
+const run = promisify(execFile);
+const root = resolve(import.meta.dirname, '../..');
+
+export interface Infra {
+  ports: InfraPorts;
+  stop(): Promise<void>;
+}
+
+export async function startInfra(
+  servers: readonly Server[],
+  dataDir: string,
+  ports: InfraPorts,
+  log: (line: string) => void = console.log,
+): Promise<Infra> {
+  const started: Array<Pick<Started, 'stop'>> = [];
+  const stop = async () => {
+    for (const server of started.reverse()) await server.stop();
+  };
+  await mkdir(join(dataDir, 'logs'), { recursive: true });
+  try {
+    for (const server of servers) {
+      const begun = Date.now();
+      if (server === 'redis') started.push(await startRedis(dataDir, ports, log));
+      if (server === 'postgres') started.push(await startPostgres(dataDir, ports, log));
+      if (server === 'kafka') started.push(await startKafka(dataDir, ports, log));
+      log(`[infra] ${server} ready on 127.0.0.1:${ports[server]} (${Date.now() - begun} ms)`);
+    }
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+  return { ports, stop };
+}
+
+async function startRedis(dataDir: string, ports: InfraPorts, log: (line: string) => void) {
+  const binary = await ensureCommand('redis-server', 'redis-server', log);
+  const dir = join(dataDir, 'redis');
+  await mkdir(dir, { recursive: true });
+  const redis = startProcess(
+    'redis',
+    binary,
+    ['--bind', '127.0.0.1', '--port', String(ports.redis), '--dir', dir, '--save', '', '--appendonly', 'yes'],
+    { cwd: dir, output: join(dataDir, 'logs', 'redis.log') },
+  );
+  await waitForPort('redis', ports.redis, redis);
+  return redis;
+}
+
+async function startPostgres(dataDir: string, ports: InfraPorts, log: (line: string) => void) {
+  const bin = await postgresBin(log);
+  const dir = join(dataDir, 'postgres');
+  const data = join(dir, 'data');
+  await mkdir(dir, { recursive: true });
+  // PostgreSQL refuses to run as root: as root, it runs as the `postgres` user the package created.
+  const asServer = (command: string, args: string[]): [string, string[]] =>
+    process.getuid?.() === 0 ? ['runuser', ['-u', 'postgres', '--', command, ...args]] : [command, args];
+  if (process.getuid?.() === 0) {
+    await chown(dir, ...(await postgresIds()));
+    await run('runuser', ['-u', 'postgres', '--', 'test', '-w', dir]).catch(() => {
+      throw new Error(`the postgres user cannot reach ${dir}: every directory above it needs o+x`);
+    });
+  }
+  if (!existsSync(join(data, 'PG_VERSION'))) {
+    log(`[infra] initdb ${data}`);
+    await run(
+      ...asServer(join(bin, 'initdb'), ['-D', data, '-U', POSTGRES_USER, '--auth=trust', '-E', 'UTF8']),
+    );
+  }
+  const [command, args] = asServer(join(bin, 'postgres'), [
+    '-D',
+    data,
+    '-h',
+    '127.0.0.1',
+    '-p',
+    String(ports.postgres),
+    '-k',
+    dir,
+  ]);
+  const postgres = startProcess('postgres', command, args, {
+    cwd: dir,
+    output: join(dataDir, 'logs', 'postgres.log'),
+  });
+  await waitForPort('postgres', ports.postgres, postgres);
+  return {
+    async stop() {
+      // A fast shutdown: SIGTERM would wait for daprd's connections to close.
+      await run(...asServer(join(bin, 'pg_ctl'), ['-D', data, 'stop', '-m', 'fast'])).catch(() => undefined);
+      await postgres.stop();
+    },
+  };
+}
+
+async function startKafka(dataDir: string, ports: InfraPorts, log: (line: string) => void) {
+  const libs = await kafkaLibs(log);
+  const dir = join(dataDir, 'kafka');
+  await mkdir(dir, { recursive: true });
+  const properties = join(dir, 'server.properties');
+  await writeFile(
+    properties,
+    [
+      'process.roles=broker,controller',
+      'node.id=1',
+      `controller.quorum.voters=1@127.0.0.1:${ports.kafkaController}`,
+      `listeners=PLAINTEXT://127.0.0.1:${ports.kafka},CONTROLLER://127.0.0.1:${ports.kafkaController}`,
+      `advertised.listeners=PLAINTEXT://127.0.0.1:${ports.kafka}`,
+      'controller.listener.names=CONTROLLER',
+      'listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT',
+      'inter.broker.listener.name=PLAINTEXT',
+      `log.dirs=${join(dir, 'logs')}`,
+      `num.partitions=${KAFKA_PARTITIONS}`,
+      'auto.create.topics.enable=true',
+      'offsets.topic.replication.factor=1',
+      'transaction.state.log.replication.factor=1',
+      'transaction.state.log.min.isr=1',
+      'group.initial.rebalance.delay.ms=0',
+      '',
+    ].join('\n'),
+  );
+  const java = [
+    '-Xms256m',
+    '-Xmx768m',
+    `-Dlog4j2.configurationFile=${join(root, 'tools', 'kafka', 'log4j2.properties')}`,
+    '-cp',
+    `${libs}/*`,
+  ];
+  if (!existsSync(join(dir, 'logs', 'meta.properties'))) {
+    const { stdout } = await run('java', [...java, 'kafka.tools.StorageTool', 'random-uuid']);
+    await run('java', [...java, 'kafka.tools.StorageTool', 'format', '-t', stdout.trim(), '-c', properties]);
+  }
+  const kafka = startProcess('kafka', 'java', [...java, 'kafka.Kafka', properties], {
+    cwd: dir,
+    output: join(dataDir, 'logs', 'kafka.log'),
+  });
+  await waitForPort('kafka', ports.kafka, kafka);
+  for (const [topic, partitions] of Object.entries(KAFKA_TOPICS)) {
+    await run('java', [
+      ...java,
+      'org.apache.kafka.tools.TopicCommand',
+      '--bootstrap-server',
+      `127.0.0.1:${ports.kafka}`,
+      '--create',
+      '--if-not-exists',
+      '--topic',
+      topic,
+      '--partitions',
+      String(partitions),
+    ]);
+  }
+  return kafka;
+}
+
+/** The broker's jars, resolved from Maven Central into ~/.cache once per Kafka version. */
+async function kafkaLibs(log: (line: string) => void): Promise<string> {
+  const libs = join(homedir(), '.cache', 'tasks-on-dapr', `kafka-${KAFKA_VERSION}`, 'libs');
+  if (existsSync(join(libs, `kafka_2.13-${KAFKA_VERSION}.jar`))) return libs;
+  await ensureCommand('java', 'openjdk-17-jre-headless', log);
+  const mvn = await ensureCommand('mvn', 'maven', log);
+  log(`[infra] resolving the Kafka ${KAFKA_VERSION} broker jars from Maven Central into ${libs}`);
+  await run(
+    mvn,
+    [
+      '-q',
+      '-B',
+      '-f',
+      join(root, 'tools', 'kafka', 'pom.xml'),
+      'dependency:copy-dependencies',
+      `-DoutputDirectory=${libs}`,
+    ],
+    { maxBuffer: 16 * 1024 * 1024 },
+  );
+  return libs;
+}
+
+async function postgresBin(log: (line: string) => void): Promise<string> {
+  const find = () => {
+    const base = '/usr/lib/postgresql';
+    const versions = existsSync(base) ? readdirSync(base).sort((a, b) => Number(b) - Number(a)) : [];
+    return versions.map((v) => join(base, v, 'bin')).find((bin) => existsSync(join(bin, 'postgres')));
+  };
+  let found = find();
+  if (!found) {
+    await aptInstall('postgresql', log);
+    found = find();
+  }
+  if (!found) throw new Error('PostgreSQL server binaries not found under /usr/lib/postgresql/*/bin');
+  return found;
+}
+
+async function postgresIds(): Promise<[number, number]> {
+  const [uid, gid] = await Promise.all([run('id', ['-u', 'postgres']), run('id', ['-g', 'postgres'])]);
+  return [Number(uid.stdout), Number(gid.stdout)];
+}
+
+/** The command's path; installs the Debian package that has it when missing and running as root. */
+async function ensureCommand(
+  command: string,
+  aptPackage: string,
+  log: (line: string) => void,
+): Promise<string> {
+  const which = async () =>
+    (await run('sh', ['-c', `command -v ${command}`]).catch(() => ({ stdout: '' }))).stdout.trim();
+  let path = await which();
+  if (!path) {
+    await aptInstall(aptPackage, log);
+    path = await which();
+  }
+  if (!path) throw new Error(`${command} is missing; install the Debian package ${aptPackage}`);
+  return path;
+}
+
+async function aptInstall(aptPackage: string, log: (line: string) => void) {
+  if (process.getuid?.() !== 0)
+    throw new Error(`${aptPackage} is not installed (apt-get install ${aptPackage})`);
+  log(`[infra] apt-get install ${aptPackage}`);
+  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+  try {
+    await run('apt-get', ['install', '-y', '-q', '--no-install-recommends', aptPackage], {
+      env,
+      maxBuffer: 64 * 1024 * 1024,
+    });
+  } catch {
+    await run('apt-get', ['update', '-q'], { env, maxBuffer: 64 * 1024 * 1024 });
+    await run('apt-get', ['install', '-y', '-q', '--no-install-recommends', aptPackage], {
+      env,
+      maxBuffer: 64 * 1024 * 1024,
+    });
+  }
+}
+
+async function waitForPort(name: string, port: number, process: Started) {
+  await waitFor(name, () => portOpen(port), { alive: () => process.child.exitCode === null });
+}
+
+function portOpen(port: number): Promise<boolean> {
+  return new Promise((done) => {
+    const socket = connect(port, '127.0.0.1');
+    socket.once('connect', () => {
+      socket.destroy();
+      done(true);
+    });
+    socket.once('error', () => done(false));
+  });
+}
