@@ -113,4 +113,33 @@ describe('event triggers', () => {
     expect(seen).toEqual([-1]);
     expect((await raw('/sweep', { method: 'POST' })).status).toBe(401);
   });
+
+  it('runs the bulk entries of one subject in order and different subjects side by side', async () => {
+    const log: string[] = [];
+    const slow = defineFunction({
+      name: 'slow',
+      trigger: { kind: 'topic', topic: 'slow', data: Data },
+      handler: async (event) => {
+        log.push(`start ${event.subject}:${event.data.n}`);
+        await new Promise((resolve) => setTimeout(resolve, 20));
+        log.push(`end ${event.subject}:${event.data.n}`);
+        return undefined;
+      },
+    });
+    const { raw } = createTestApp([slow]);
+    const entry = (entryId: string, subject: string, n: number) => ({
+      entryId,
+      event: { ...event(entryId, { n }), subject },
+    });
+    const entries = [entry('1', 'a', 1), entry('2', 'b', 1), entry('3', 'a', 2)];
+    const response = await post(raw, '/events/slow', { entries });
+    expect((await response.json()).statuses.map((s: { entryId: string }) => s.entryId)).toEqual([
+      '1',
+      '2',
+      '3',
+    ]);
+    // b started before a's first entry ended; a's second entry started only after its first ended.
+    expect(log.indexOf('start b:1')).toBeLessThan(log.indexOf('end a:1'));
+    expect(log.indexOf('start a:2')).toBeGreaterThan(log.indexOf('end a:1'));
+  });
 });

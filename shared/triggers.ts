@@ -66,12 +66,16 @@ export function mountEventTriggers(
       const body: unknown = await c.req.json().catch(() => undefined);
       const bulk = BulkDelivery.safeParse(body);
       if (bulk.success) {
-        const statuses = [];
-        // In order: entries of one bulk share partitions, and per-task order matters.
-        for (const entry of bulk.data.entries) {
-          statuses.push({ entryId: entry.entryId, status: await deliverEvent(fn, entry.event, deps) });
-        }
-        return c.json({ statuses });
+        // Entries about the same subject (a task) run in order; different subjects side by side.
+        const statuses = new Map<string, EventStatus>();
+        await Promise.all(
+          groupBySubject(bulk.data.entries).map(async (group) => {
+            for (const entry of group) statuses.set(entry.entryId, await deliverEvent(fn, entry.event, deps));
+          }),
+        );
+        return c.json({
+          statuses: bulk.data.entries.map(({ entryId }) => ({ entryId, status: statuses.get(entryId) })),
+        });
       }
       return c.json({ status: await deliverEvent(fn, body, deps) });
     });
@@ -113,6 +117,19 @@ export function mountEventTriggers(
       return c.json({ status: 'SUCCESS' });
     });
   }
+}
+
+/** Bulk entries grouped by their CloudEvent `subject` (entries without one each form a group), in order. */
+function groupBySubject<E extends { entryId: string; event: unknown }>(entries: readonly E[]): E[][] {
+  const groups = new Map<string, E[]>();
+  for (const entry of entries) {
+    const subject = (entry.event as { subject?: unknown } | null)?.subject;
+    const key = typeof subject === 'string' && subject ? `s:${subject}` : `e:${entry.entryId}`;
+    const group = groups.get(key);
+    if (group) group.push(entry);
+    else groups.set(key, [entry]);
+  }
+  return [...groups.values()];
 }
 
 /** One event through a topic function: parse, run, map the outcome to daprd's ack status. */

@@ -37,10 +37,11 @@ export const KAFKA_PARTITIONS = 6;
 /**
  * Topics created up front with more partitions. daprd's outbox hands each
  * write to an internal topic (`<namespace><app-id><topic>outbox`) whose
- * handler waits a second per message, one message at a time per partition:
+ * handler waits a second per message, one message at a time per partition
+ * (locally the namespace is `default` and the app-id `tasks`):
  * its partition count is the outbox's ceiling in events per second.
  */
-export const KAFKA_TOPICS: Record<string, number> = { 'taskstask-eventsoutbox': 48 };
+export const KAFKA_TOPICS: Record<string, number> = { 'defaulttaskstask-eventsoutbox': 48 };
 const POSTGRES_USER = 'tasks';
 
 const run = promisify(execFile);
