@@ -9,6 +9,7 @@ import { listTasks } from './functions/listTasks/index.ts';
 import { onDeadLetter } from './functions/onDeadLetter/index.ts';
 import { onTaskEvent } from './functions/onTaskEvent/index.ts';
 import { reminderJob } from './functions/reminderJob/index.ts';
+import { scheduleReminder } from './functions/scheduleReminder/index.ts';
 import { updateTask } from './functions/updateTask/index.ts';
 import type { FunctionDefinition } from './shared/function.ts';
 
@@ -16,7 +17,9 @@ import type { FunctionDefinition } from './shared/function.ts';
  * Which functions ship together: one entry is one bundle, one Dapr app-id and
  * one Kubernetes Deployment. The embedded default runs all of them as one app.
  * task-reminders and task-cron read tasks through the Task API (service
- * invocation on tasks-api); only tasks-api writes them.
+ * invocation on tasks-api); only tasks-api writes them. Reminder jobs are
+ * scheduled by task-reminders (scheduleReminder), the app they fire at:
+ * onTaskEvent asks it by service invocation.
  */
 export const apps = {
   'tasks-api': [
@@ -30,7 +33,7 @@ export const apps = {
     listDeadLetters,
   ],
   'task-events': [onTaskEvent, onDeadLetter],
-  'task-reminders': [reminderJob],
+  'task-reminders': [reminderJob, scheduleReminder],
   'task-cron': [cronBinding],
 } as const satisfies Record<string, readonly FunctionDefinition[]>;
 

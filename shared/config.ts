@@ -21,6 +21,8 @@ export const configSchema = z.object({
   API_TOKEN_SECRET: z.string().min(1).default('tasks-api-token'),
   /** The app-id of the Task API, for functions that read tasks by service invocation; defaults to APP_ID. */
   TASKS_API_APP_ID: z.string().min(1).optional(),
+  /** The app-id of task-reminders, which owns the reminder jobs; defaults to APP_ID. */
+  REMINDERS_APP_ID: z.string().min(1).optional(),
   /** Output binding that delivers notifications (`create`: a file for localstorage, a POST for http). */
   NOTIFICATIONS_BINDING: z.string().min(1).default('notifications'),
   /** Bulk subscribe for topic functions that do not choose themselves; a profile switches it on. */

@@ -3,6 +3,7 @@ import type { z } from 'zod';
 import type { Config } from './config.ts';
 import type { DaprGateway } from './dapr.ts';
 import type { Logger } from './log.ts';
+import type { RemindersClient } from './reminders.ts';
 import type { TaskStore } from './task-store.ts';
 import type { TasksApi } from './tasks-client.ts';
 
@@ -17,6 +18,8 @@ export interface Deps {
   tasks: TaskStore;
   /** The Task API through service invocation, for functions that do not own task state. */
   tasksApi: TasksApi;
+  /** The reminder jobs, kept by the app that owns them (service invocation). */
+  reminders: RemindersClient;
   log: Logger;
   now: () => Date;
   newId: () => string;
@@ -36,7 +39,12 @@ export interface EventContext {
 
 export interface HttpFunction<R extends RouteConfig = RouteConfig> {
   name: string;
-  trigger: { kind: 'http'; route: R };
+  /**
+   * `caller: 'daprd'` makes a route for other apps of this project only: it
+   * is reached by service invocation through the sidecars (daprd's app API
+   * token instead of the bearer token) and left out of the public API document.
+   */
+  trigger: { kind: 'http'; route: R; caller?: 'client' | 'daprd' };
   handler: RouteHandler<R, AppEnv>;
 }
 

@@ -1,6 +1,5 @@
 import { z } from 'zod';
 import type { DaprGateway, JobFailurePolicy } from './dapr.ts';
-import type { Task } from './tasks.ts';
 
 /** Reminder jobs are named `reminder-<taskId>`; reminderJob handles every job with this prefix. */
 export const REMINDER_JOB_PREFIX = 'reminder-';
@@ -18,7 +17,40 @@ export type ReminderJobData = z.infer<typeof ReminderJobData>;
 /** A trigger the app did not acknowledge is retried every 10 s, for up to 5 minutes. */
 export const REMINDER_FAILURE_POLICY: JobFailurePolicy = { constant: { interval: '10s', maxRetries: 30 } };
 
-export type ReminderChange = 'scheduled' | 'cancelled' | 'unchanged' | 'stale';
+export const ReminderChange = z.enum(['scheduled', 'cancelled', 'unchanged', 'stale']);
+export type ReminderChange = z.infer<typeof ReminderChange>;
+
+/** What the reminder job of a task should follow: the task's state at `version`. */
+export const ReminderSync = z.strictObject({
+  status: z.enum(['open', 'done', 'deleted']),
+  remindAt: z.iso.datetime({ offset: true }).optional(),
+  /** The task's `updatedAt` (or `deletedAt`): orders the requests for one task. */
+  version: z.iso.datetime({ offset: true }),
+});
+export type ReminderSync = z.infer<typeof ReminderSync>;
+
+/**
+ * A Dapr job belongs to the app-id that scheduled it and fires only there, so
+ * the jobs are scheduled by the app that handles them (task-reminders, the
+ * scheduleReminder function); onTaskEvent asks it by service invocation.
+ */
+export interface RemindersClient {
+  sync(taskId: string, request: ReminderSync): Promise<ReminderChange>;
+}
+
+export function createRemindersClient(dapr: DaprGateway, appId: string): RemindersClient {
+  return {
+    async sync(taskId, request) {
+      const response = await dapr.invokeMethod(appId, `reminders/${encodeURIComponent(taskId)}`, {
+        httpMethod: 'PUT',
+        body: request,
+      });
+      if (response.status !== 200)
+        throw new Error(`PUT reminders/${taskId} on app ${appId} answered ${response.status}`);
+      return ReminderChange.parse((response.body as { change?: unknown } | undefined)?.change);
+    },
+  };
+}
 
 /**
  * A reminder whose time passed while its event was on the way (a busy or
@@ -38,23 +70,23 @@ export const LATE_REMINDER_GRACE_MS = 15 * 60_000;
  */
 export async function syncReminder(
   dapr: DaprGateway,
-  task: Pick<Task, 'id' | 'status' | 'remindAt'> | { id: string; deleted: true },
-  version: string,
+  taskId: string,
+  { status, remindAt: wanted, version }: ReminderSync,
   now: Date,
 ): Promise<ReminderChange> {
-  const name = reminderJobName(task.id);
+  const name = reminderJobName(taskId);
   const job = await dapr.getJob(name);
   const current = job && ReminderJobData.safeParse(job.data);
   if (current?.success && current.data.version > version) return 'stale';
 
-  const remindAt = 'deleted' in task || task.status !== 'open' ? undefined : task.remindAt;
+  const remindAt = status === 'open' ? wanted : undefined;
   if (remindAt === undefined || Date.parse(remindAt) <= now.getTime() - LATE_REMINDER_GRACE_MS) {
     if (!job) return 'unchanged';
     await dapr.deleteJob(name);
     return 'cancelled';
   }
   if (current?.success && current.data.remindAt === remindAt) return 'unchanged';
-  const data: ReminderJobData = { taskId: task.id, remindAt, version };
+  const data: ReminderJobData = { taskId, remindAt, version };
   await dapr.scheduleJob(
     name,
     {

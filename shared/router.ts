@@ -4,7 +4,7 @@ import { bodyLimit } from 'hono/body-limit';
 import { HTTPException } from 'hono/http-exception';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import type { ZodError } from 'zod';
-import { bearerAuth } from './auth.ts';
+import { bearerAuth, daprAppToken } from './auth.ts';
 import { renderDocs } from './docs.ts';
 import {
   type AppEnv,
@@ -59,7 +59,9 @@ export function createRouter({ deps, functions, apiToken, readiness }: RouterOpt
   });
 
   const bearer = bearerAuth(apiToken);
-  for (const fn of functions.filter(isHttpFunction)) mountHttpFunction(app, fn, bearer);
+  const onlyDaprd = daprAppToken(deps.config.APP_API_TOKEN);
+  for (const fn of functions.filter(isHttpFunction))
+    mountHttpFunction(app, fn, fn.trigger.caller === 'daprd' ? onlyDaprd : bearer);
   mountEventTriggers(app, functions, deps);
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearerAuth', { type: 'http', scheme: 'bearer' });
@@ -101,15 +103,16 @@ export function createRouter({ deps, functions, apiToken, readiness }: RouterOpt
   return app;
 }
 
-function mountHttpFunction(app: OpenAPIHono<AppEnv>, fn: HttpFunction, bearer: MiddlewareHandler) {
+function mountHttpFunction(app: OpenAPIHono<AppEnv>, fn: HttpFunction, auth: MiddlewareHandler) {
   const route = fn.trigger.route;
-  const middleware: MiddlewareHandler[] = [bearer];
+  const internal = fn.trigger.caller === 'daprd';
+  const middleware: MiddlewareHandler[] = [auth];
   if (route.request?.body) middleware.push(requireJson);
   app.openapi(
     {
       ...route,
       operationId: route.operationId ?? fn.name,
-      security: [{ bearerAuth: [] }],
+      ...(internal ? { hide: true } : { security: [{ bearerAuth: [] }] }),
       middleware: [...middleware, ...toArray(route.middleware)],
     },
     fn.handler,

@@ -4,6 +4,7 @@ import { loadConfig } from './config.ts';
 import { createHttpGateway } from './dapr.ts';
 import type { Deps, FunctionDefinition } from './function.ts';
 import { createLogger } from './log.ts';
+import { createRemindersClient } from './reminders.ts';
 import { createRouter } from './router.ts';
 import { watchSecret } from './secret.ts';
 import { TaskStore } from './task-store.ts';
@@ -38,6 +39,7 @@ export function serve({ name, functions, env = process.env }: ServeOptions) {
     dapr,
     tasks: new TaskStore({ dapr, store: config.STATE_STORE }),
     tasksApi: createTasksApi(dapr, config.TASKS_API_APP_ID ?? config.APP_ID, () => apiToken?.current()),
+    reminders: createRemindersClient(dapr, config.REMINDERS_APP_ID ?? config.APP_ID),
     log,
     now: () => new Date(),
     newId: randomUUID,

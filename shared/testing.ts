@@ -3,6 +3,7 @@ import { configSchema } from './config.ts';
 import { FakeDaprGateway } from './fake-dapr.ts';
 import type { Deps, FunctionDefinition } from './function.ts';
 import { silentLogger } from './log.ts';
+import { createRemindersClient } from './reminders.ts';
 import { createRouter } from './router.ts';
 import { TaskStore } from './task-store.ts';
 import { createTasksApi } from './tasks-client.ts';
@@ -28,6 +29,7 @@ export function createTestApp(functions: readonly FunctionDefinition[], override
     dapr,
     tasks: new TaskStore({ dapr, store: config.STATE_STORE }),
     tasksApi: createTasksApi(dapr, config.APP_ID, () => apiToken),
+    reminders: createRemindersClient(dapr, config.APP_ID),
     log: silentLogger,
     now: () => {
       clock += 1000;
@@ -43,11 +45,16 @@ export function createTestApp(functions: readonly FunctionDefinition[], override
     readiness: async () => ({ sidecar: await dapr.isOutboundReady(), apiToken: apiToken !== undefined }),
   });
 
-  // Service invocation reaches this same app, as in the embedded default.
+  // Service invocation reaches this same app, as in the embedded default; the
+  // callee's daprd adds the app API token, as the real one does.
   dapr.invokeHandler = async (_appId, method, init) => {
     const response = await app.request(`/${method}`, {
       method: init.httpMethod,
-      headers: init.headers,
+      headers: {
+        ...init.headers,
+        'dapr-api-token': TEST_APP_TOKEN,
+        ...(init.body === undefined ? {} : { 'content-type': 'application/json' }),
+      },
       ...(init.body === undefined ? {} : { body: JSON.stringify(init.body) }),
     });
     const text = await response.text();

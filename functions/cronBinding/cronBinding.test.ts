@@ -5,6 +5,7 @@ import { completeTask } from '../completeTask/index.ts';
 import { createTask } from '../createTask/index.ts';
 import { getTask } from '../getTask/index.ts';
 import { onTaskEvent } from '../onTaskEvent/index.ts';
+import { scheduleReminder } from '../scheduleReminder/index.ts';
 import { updateTask } from '../updateTask/index.ts';
 import { cronBinding } from './index.ts';
 
@@ -14,7 +15,15 @@ import { cronBinding } from './index.ts';
  * delivers it to onTaskEvent as daprd would.
  */
 function setup() {
-  const app = createTestApp([createTask, getTask, updateTask, completeTask, onTaskEvent, cronBinding]);
+  const app = createTestApp([
+    createTask,
+    getTask,
+    updateTask,
+    completeTask,
+    onTaskEvent,
+    scheduleReminder,
+    cronBinding,
+  ]);
   app.setNow('2026-11-27T10:00:00.000Z');
   let delivered = 0;
   let events = 0;

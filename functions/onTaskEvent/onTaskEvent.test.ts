@@ -4,6 +4,7 @@ import { reminderJobName } from '../../shared/reminders.ts';
 import type { Task } from '../../shared/tasks.ts';
 import { createTestApp } from '../../shared/testing.ts';
 import { getTaskActivity } from '../getTaskActivity/index.ts';
+import { scheduleReminder } from '../scheduleReminder/index.ts';
 import { onTaskEvent } from './index.ts';
 
 const id = '6d1f3e43-5e0b-4a4b-9a53-000000000001';
@@ -29,7 +30,7 @@ const cloudEvent = (eventId: string, type: string, data: unknown, time = '2026-1
 });
 
 function setup() {
-  const app = createTestApp([onTaskEvent, getTaskActivity]);
+  const app = createTestApp([onTaskEvent, getTaskActivity, scheduleReminder]);
   const deliver = async (event: unknown) => (await app.fromDaprd('/events/onTaskEvent', event)).json();
   const activity = async () => (await (await app.call('GET', `/tasks/${id}/activity`)).json()).entries;
   return { ...app, deliver, activity };

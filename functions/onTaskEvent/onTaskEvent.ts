@@ -3,7 +3,6 @@ import { DueIndex } from '../../shared/due-index.ts';
 import { TASK_EVENTS_DLQ, TaskDeletedData, TaskEventData, TaskEventType } from '../../shared/events.ts';
 import { defineFunction, type EventContext, type TopicEvent } from '../../shared/function.ts';
 import { ONCE_TTL_SECONDS, once } from '../../shared/once.ts';
-import { syncReminder } from '../../shared/reminders.ts';
 import { Task } from '../../shared/tasks.ts';
 
 /**
@@ -11,7 +10,7 @@ import { Task } from '../../shared/tasks.ts';
  * delivered (a processed-event record with a TTL, written after the work):
  * - records the event in its task's activity history;
  * - keeps the task's reminder job in step with the task (schedule, move,
- *   cancel);
+ *   cancel), through scheduleReminder in task-reminders, which owns the jobs;
  * - adds an open task's due date to the due index the overdue sweep reads.
  * Each step is safe to repeat, so a delivery cut short is simply redone.
  * An event whose type or data can never be handled is dropped to
@@ -59,14 +58,21 @@ async function apply(event: TopicEvent<TaskEventData>, type: TaskEventType, { de
   // task.reminder and task.overdue are about a task, not writes of it: nothing else to keep in step.
   if (type === 'task.reminder' || type === 'task.overdue') return;
   if ('deletedAt' in event.data) {
-    const change = await syncReminder(dapr, { id: event.data.id, deleted: true }, event.data.deletedAt, now);
+    const change = await deps.reminders.sync(event.data.id, {
+      status: 'deleted',
+      version: event.data.deletedAt,
+    });
     if (change !== 'unchanged') log.info(`reminder ${change}`, { taskId: event.data.id, eventId: event.id });
     return;
   }
   const task = event.data;
   // A new task without remindAt has no job to schedule or cancel: spare the scheduler the lookup.
   if (type !== 'task.created' || task.remindAt) {
-    const change = await syncReminder(dapr, task, task.updatedAt, now);
+    const change = await deps.reminders.sync(task.id, {
+      status: task.status,
+      ...(task.remindAt ? { remindAt: task.remindAt } : {}),
+      version: task.updatedAt,
+    });
     if (change !== 'unchanged')
       log.info(`reminder ${change}`, { taskId: task.id, remindAt: task.remindAt, eventId: event.id });
   }

@@ -1,0 +1,255 @@
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { ScaledObject } from '@kubernetes-models/keda/keda.sh/v1alpha1/ScaledObject';
+import { TriggerAuthentication } from '@kubernetes-models/keda/keda.sh/v1alpha1/TriggerAuthentication';
+import { Deployment } from 'kubernetes-models/apps/v1/Deployment';
+import { Role } from 'kubernetes-models/rbac.authorization.k8s.io/v1/Role';
+import { RoleBinding } from 'kubernetes-models/rbac.authorization.k8s.io/v1/RoleBinding';
+import { Secret } from 'kubernetes-models/v1/Secret';
+import { Service } from 'kubernetes-models/v1/Service';
+import { ServiceAccount } from 'kubernetes-models/v1/ServiceAccount';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { parseAllDocuments } from 'yaml';
+import { z } from 'zod';
+import { apps } from '../apps.ts';
+import { onTaskEvent } from '../functions/onTaskEvent/index.ts';
+import { KAFKA_PARTITIONS } from '../scripts/lib/infra.ts';
+import { kustomizeBuild } from '../scripts/lib/kustomize.ts';
+import { projectRoot } from '../scripts/lib/stack.ts';
+import { configSchema } from '../shared/config.ts';
+
+/**
+ * Every manifest in deploy/ and keda/ is validated against its schema (the
+ * Kubernetes and KEDA ones from kubernetes-models; Dapr's resources against
+ * the shape below), the kustomizations are built with the kustomize API, and
+ * the files are checked against each other and against the code: app-ids,
+ * ports, probes, topic, consumer group, secret names.
+ */
+
+// biome-ignore lint/suspicious/noExplicitAny: manifests are checked field by field below
+type Manifest = any;
+
+const DaprMetadataItem = z.union([
+  z.strictObject({ name: z.string().min(1), value: z.string() }),
+  z.strictObject({
+    name: z.string().min(1),
+    secretKeyRef: z.strictObject({ name: z.string(), key: z.string() }),
+  }),
+]);
+const DaprObjectMeta = z.object({ name: z.string().min(1), namespace: z.string().optional() }).loose();
+const DaprComponent = z.strictObject({
+  apiVersion: z.literal('dapr.io/v1alpha1'),
+  kind: z.literal('Component'),
+  metadata: DaprObjectMeta,
+  spec: z.strictObject({
+    type: z.string().regex(/^(state|pubsub|bindings|secretstores)\.[\w.-]+$/),
+    version: z.string().regex(/^v\d+$/),
+    metadata: z.array(DaprMetadataItem).optional(),
+    ignoreErrors: z.boolean().optional(),
+    initTimeout: z.string().optional(),
+  }),
+  scopes: z.array(z.string()).optional(),
+  auth: z.object({ secretStore: z.string() }).optional(),
+});
+const DaprConfiguration = z.object({
+  apiVersion: z.literal('dapr.io/v1alpha1'),
+  kind: z.literal('Configuration'),
+  metadata: DaprObjectMeta,
+  spec: z.object({}).loose(),
+});
+const DaprResiliency = z.object({
+  apiVersion: z.literal('dapr.io/v1alpha1'),
+  kind: z.literal('Resiliency'),
+  metadata: DaprObjectMeta,
+  spec: z.object({ policies: z.object({}).loose(), targets: z.object({}).loose() }),
+  scopes: z.array(z.string()).optional(),
+});
+const Kustomization = z
+  .object({ apiVersion: z.literal('kustomize.config.k8s.io/v1beta1'), kind: z.literal('Kustomization') })
+  .loose();
+
+/** Validates one document by its apiVersion and kind; an unknown kind is an error, not a pass. */
+function validate(doc: Manifest, where: string) {
+  const kind = `${doc?.apiVersion} ${doc?.kind}`;
+  const models: Record<string, (d: Manifest) => void> = {
+    'apps/v1 Deployment': (d) => new Deployment(d).validate(),
+    'v1 Service': (d) => new Service(d).validate(),
+    'v1 Secret': (d) => new Secret(d).validate(),
+    'v1 ServiceAccount': (d) => new ServiceAccount(d).validate(),
+    'rbac.authorization.k8s.io/v1 Role': (d) => new Role(d).validate(),
+    'rbac.authorization.k8s.io/v1 RoleBinding': (d) => new RoleBinding(d).validate(),
+    'keda.sh/v1alpha1 ScaledObject': (d) => new ScaledObject(d).validate(),
+    'keda.sh/v1alpha1 TriggerAuthentication': (d) => new TriggerAuthentication(d).validate(),
+    'dapr.io/v1alpha1 Component': (d) => DaprComponent.parse(d),
+    'dapr.io/v1alpha1 Configuration': (d) => DaprConfiguration.parse(d),
+    'dapr.io/v1alpha1 Resiliency': (d) => DaprResiliency.parse(d),
+    'kustomize.config.k8s.io/v1beta1 Kustomization': (d) => Kustomization.parse(d),
+  };
+  const check = models[kind];
+  if (!check) throw new Error(`${where}: no schema for ${kind}`);
+  try {
+    check(doc);
+  } catch (error) {
+    throw new Error(`${where}: ${(error as Error).message}`);
+  }
+}
+
+function yamlFiles(dir: string): string[] {
+  return readdirSync(dir).flatMap((name) => {
+    const path = join(dir, name);
+    if (statSync(path).isDirectory()) return yamlFiles(path);
+    return /\.ya?ml$/.test(name) ? [path] : [];
+  });
+}
+
+function parseDocuments(text: string, where: string): Manifest[] {
+  return parseAllDocuments(text).flatMap((doc) => {
+    if (doc.errors.length > 0) throw new Error(`${where}: ${doc.errors[0]?.message}`);
+    const value = doc.toJS();
+    return value === null ? [] : [value];
+  });
+}
+
+const files = ['deploy', 'keda'].flatMap((dir) => yamlFiles(join(projectRoot, dir)));
+const appNames = Object.keys(apps);
+
+describe('Kubernetes and KEDA manifests', () => {
+  let rendered: Manifest[] = [];
+  const find = (kind: string, name: string) =>
+    rendered.find((doc) => doc.kind === kind && doc.metadata?.name === name);
+  const component = (name: string) => find('Component', name);
+  const metadataValue = (doc: Manifest, name: string) =>
+    doc?.spec?.metadata?.find((m: { name: string }) => m.name === name);
+
+  beforeAll(async () => {
+    const overlay = parseDocuments(
+      await kustomizeBuild(join(projectRoot, 'deploy', 'overlays', 'example')),
+      'deploy/overlays/example',
+    );
+    const keda = parseDocuments(await kustomizeBuild(join(projectRoot, 'keda')), 'keda');
+    rendered = [...overlay, ...keda];
+  }, 180_000);
+
+  it('finds manifests to check', () => {
+    expect(files.length).toBeGreaterThan(5);
+  });
+
+  it.each(files.map((file) => [relative(projectRoot, file), file]))(
+    '%s validates against its schemas',
+    (name, file) => {
+      const docs = parseDocuments(readFileSync(file, 'utf8'), name);
+      expect(docs.length).toBeGreaterThan(0);
+      for (const [index, doc] of docs.entries()) validate(doc, `${name} #${index + 1}`);
+    },
+  );
+
+  it('builds with kustomize, and every rendered resource validates', () => {
+    for (const doc of rendered) validate(doc, `rendered ${doc.kind}/${doc.metadata?.name}`);
+    for (const doc of rendered.filter((d) => d.kind !== 'ScaledObject' && d.kind !== 'TriggerAuthentication'))
+      expect(doc.metadata.namespace, `${doc.kind}/${doc.metadata.name}`).toBe('tasks');
+  });
+
+  it.each(appNames)('%s: Deployment, Dapr annotations, probes and security agree with the code', (app) => {
+    const deployment = find('Deployment', app);
+    expect(deployment, `Deployment ${app}`).toBeDefined();
+    const pod = deployment.spec.template;
+    const annotations = pod.metadata.annotations;
+    const [container] = pod.spec.containers;
+    const port = container.ports.find((p: { name: string }) => p.name === 'http');
+    expect(annotations['dapr.io/enabled']).toBe('true');
+    expect(annotations['dapr.io/app-id']).toBe(app);
+    expect(annotations['dapr.io/app-port']).toBe(String(port.containerPort));
+    expect(port.containerPort).toBe(configSchema.parse({ APP_API_TOKEN: 'x'.repeat(16) }).PORT);
+    expect(annotations['dapr.io/app-health-check-path']).toBe('/healthz');
+    expect(
+      find('Configuration', annotations['dapr.io/config']),
+      'the dapr.io/config Configuration',
+    ).toBeDefined();
+    expect(container.image).toMatch(new RegExp(`/${app}:[\\w.-]+$`));
+    const env = Object.fromEntries(container.env.map((e: Manifest) => [e.name, e.value ?? e.valueFrom]));
+    expect(env.APP_ID).toBe(app);
+    // daprd and the app must hold the same app API token: one Secret feeds both.
+    expect(env.APP_API_TOKEN.secretKeyRef.name).toBe(annotations['dapr.io/app-token-secret']);
+    expect(env.APP_API_TOKEN.secretKeyRef.key).toBe('token');
+    expect(env.TASKS_API_APP_ID).toBe('tasks-api');
+    expect(container.livenessProbe.httpGet).toMatchObject({ path: '/healthz' });
+    expect(container.readinessProbe.httpGet).toMatchObject({ path: '/readyz' });
+    expect(container.resources.requests).toBeDefined();
+    expect(container.resources.limits.memory).toBeDefined();
+    expect(pod.spec.securityContext.runAsNonRoot).toBe(true);
+    expect(container.securityContext).toMatchObject({
+      readOnlyRootFilesystem: true,
+      allowPrivilegeEscalation: false,
+      capabilities: { drop: ['ALL'] },
+    });
+  });
+
+  it('scopes each component to the apps that use it, and only to apps that exist', () => {
+    const uses: Record<string, string[]> = {
+      statestore: appNames,
+      pubsub: appNames,
+      secretstore: appNames,
+      notifications: ['task-reminders'],
+      'overdue-sweep': ['task-cron'],
+    };
+    for (const [name, users] of Object.entries(uses)) {
+      const doc = component(name);
+      expect(doc, `Component ${name}`).toBeDefined();
+      expect([...doc.scopes].sort()).toEqual([...users].sort());
+    }
+    for (const doc of rendered.filter((d) => d.scopes))
+      for (const scope of doc.scopes)
+        expect(appNames, `${doc.kind}/${doc.metadata.name} scope`).toContain(scope);
+    // Several apps share the store: keys must not carry the app-id.
+    expect(metadataValue(component('statestore'), 'keyPrefix')?.value).toBe('none');
+    expect(metadataValue(component('statestore'), 'outboxPublishTopic')?.value).toBe(
+      onTaskEvent.trigger.topic,
+    );
+  });
+
+  it('service invocation targets agree: env, Resiliency and the apps that serve the routes', () => {
+    const env = (app: string) =>
+      Object.fromEntries(
+        find('Deployment', app).spec.template.spec.containers[0].env.map((e: Manifest) => [e.name, e.value]),
+      );
+    // onTaskEvent (task-events) keeps reminder jobs through scheduleReminder, which lives beside reminderJob.
+    const remindersApp = env('task-events').REMINDERS_APP_ID;
+    const holder = Object.entries(apps).find(([, fns]) => fns.some((fn) => fn.name === 'scheduleReminder'));
+    expect(remindersApp).toBe(holder?.[0]);
+    expect(apps[remindersApp as keyof typeof apps].some((fn) => fn.name === 'reminderJob')).toBe(true);
+    const resiliency = rendered.find((d) => d.kind === 'Resiliency');
+    expect(Object.keys(resiliency.spec.targets.apps).sort()).toEqual(['task-reminders', 'tasks-api']);
+    for (const app of Object.keys(resiliency.spec.targets.apps))
+      expect(find('Deployment', app)).toBeDefined();
+  });
+
+  it('task-events scales on the lag of the Dapr consumer group, capped at the partition count', () => {
+    const scaled = find('ScaledObject', 'task-events');
+    const pubsub = component('pubsub');
+    const [trigger] = scaled.spec.triggers;
+    expect(scaled.spec.scaleTargetRef.name).toBe('task-events');
+    expect(scaled.spec.minReplicaCount).toBe(0);
+    expect(scaled.spec.maxReplicaCount).toBeLessThanOrEqual(KAFKA_PARTITIONS);
+    expect(trigger.type).toBe('kafka');
+    expect(trigger.metadata.consumerGroup).toBe(metadataValue(pubsub, 'consumerGroup').value);
+    expect(trigger.metadata.bootstrapServers).toBe(metadataValue(pubsub, 'brokers').value);
+    expect(trigger.metadata.topic).toBe(onTaskEvent.trigger.topic);
+    for (const value of Object.values(trigger.metadata)) expect(typeof value).toBe('string');
+    // The scaler authenticates with the same SASL Secret the Dapr component reads.
+    const auth = find('TriggerAuthentication', trigger.authenticationRef.name);
+    expect(auth, 'TriggerAuthentication').toBeDefined();
+    const saslSecret = metadataValue(pubsub, 'saslPassword').secretKeyRef.name;
+    for (const ref of auth.spec.secretTargetRef) expect(ref.name).toBe(saslSecret);
+  });
+
+  it('every ScaledObject targets a Deployment; task-cron and task-reminders are never scaled to zero', () => {
+    for (const scaled of rendered.filter((d) => d.kind === 'ScaledObject'))
+      expect(find('Deployment', scaled.spec.scaleTargetRef.name), scaled.metadata.name).toBeDefined();
+    for (const app of ['task-cron', 'task-reminders']) {
+      const scaled = rendered.find((d) => d.kind === 'ScaledObject' && d.spec.scaleTargetRef.name === app);
+      if (scaled) expect(scaled.spec.minReplicaCount).toBeGreaterThanOrEqual(1);
+      expect(find('Deployment', app).spec.replicas).toBeGreaterThanOrEqual(1);
+    }
+    expect(find('ScaledObject', 'tasks-api').spec.minReplicaCount).toBeGreaterThanOrEqual(1);
+  });
+});

@@ -1,0 +1,1 @@
+export { scheduleReminder } from './scheduleReminder.ts';

@@ -1,0 +1,47 @@
+import { createRoute, z } from '@hono/zod-openapi';
+import { DaprError, SidecarUnreachableError } from '../../shared/dapr.ts';
+import { defineFunction } from '../../shared/function.ts';
+import { problemResponses } from '../../shared/http.ts';
+import { sidecarUnavailable } from '../../shared/problem.ts';
+import { ReminderChange, ReminderSync, syncReminder } from '../../shared/reminders.ts';
+import { TaskId } from '../../shared/tasks.ts';
+
+const route = createRoute({
+  method: 'put',
+  path: '/reminders/{taskId}',
+  summary: "Keep a task's reminder job in step with the task",
+  request: {
+    params: z.strictObject({ taskId: TaskId.openapi({ param: { name: 'taskId', in: 'path' } }) }),
+    body: { content: { 'application/json': { schema: ReminderSync } }, required: true },
+  },
+  responses: {
+    200: {
+      description: 'What changed',
+      content: { 'application/json': { schema: z.object({ change: ReminderChange }) } },
+    },
+    ...problemResponses(400, 401, 503),
+  },
+});
+
+/**
+ * Schedules, moves or deletes the reminder job of a task, on this app's own
+ * sidecar: a Dapr job fires only at the app-id that scheduled it, and
+ * reminderJob lives here. onTaskEvent calls it by service invocation; it is
+ * not part of the public API (daprd's app token, not the bearer token).
+ */
+export const scheduleReminder = defineFunction({
+  name: 'scheduleReminder',
+  trigger: { kind: 'http', route, caller: 'daprd' },
+  handler: async (c) => {
+    const { taskId } = c.req.valid('param');
+    const deps = c.var.deps;
+    try {
+      return c.json({ change: await syncReminder(deps.dapr, taskId, c.req.valid('json'), deps.now()) }, 200);
+    } catch (error) {
+      // The scheduler or daprd did not answer: 503, and the caller's delivery is retried.
+      if (error instanceof DaprError || error instanceof SidecarUnreachableError)
+        throw sidecarUnavailable(error);
+      throw error;
+    }
+  },
+});
