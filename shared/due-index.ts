@@ -68,8 +68,9 @@ export class DueIndex {
         }),
       },
     );
-    // The first bucket ever written starts the cursor, so the first sweep finds it.
-    if (created) await this.#startCursor(minute);
+    // The first bucket ever written starts the cursor at the current minute (not at the
+    // bucket's, which may be months ahead), so the first sweep reads everything from now on.
+    if (created) await this.#startCursor(minuteOf(now));
   }
 
   /**
@@ -87,7 +88,8 @@ export class DueIndex {
       await this.#startCursor(current - 1);
       return { visited: 0, failed: 0 };
     }
-    const from = Cursor.parse(stored.value).next;
+    // A cursor ahead of this clock (another replica's clock runs fast) is read from the previous minute.
+    const from = Math.min(Cursor.parse(stored.value).next, current - 1);
     const to = Math.min(current, from + MAX_BUCKETS_PER_SWEEP - 1);
     const minutes = Array.from({ length: Math.max(0, to - from + 1) }, (_, i) => from + i);
     const buckets = await this.#dapr.getBulkState(this.#store, minutes.map(bucketKey));

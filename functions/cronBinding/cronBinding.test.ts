@@ -69,6 +69,15 @@ describe('cronBinding (overdue sweep)', () => {
     ]);
   });
 
+  it('finds a past-due task when the first task ever indexed is due next year', async () => {
+    const { create, sweep, overdue } = setup();
+    await create({ dueAt: '2027-06-01T09:00:00Z' });
+    await sweep();
+    const late = await create({ dueAt: '2026-11-27T09:00:00Z' });
+    await sweep();
+    expect(overdue().map((p) => p.cloudEvent?.subject)).toEqual([late.id]);
+  });
+
   it('publishes when the due time comes, not before', async () => {
     const { create, sweep, overdue, advance } = setup();
     await create({ dueAt: '2026-11-27T10:05:00Z' });

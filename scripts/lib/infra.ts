@@ -35,13 +35,15 @@ export const KAFKA_VERSION = '4.1.1';
 /** Partitions of every topic the broker creates on first use (task-events among them). */
 export const KAFKA_PARTITIONS = 6;
 /**
- * Topics created up front with more partitions. daprd's outbox hands each
- * write to an internal topic (`<namespace><app-id><topic>outbox`) whose
- * handler waits a second per message, one message at a time per partition
- * (locally the namespace is `default` and the app-id `tasks`):
- * its partition count is the outbox's ceiling in events per second.
+ * daprd's outbox hands each write to an internal topic whose handler waits a
+ * second per message, one message at a time per partition: that topic's
+ * partition count is the outbox's ceiling in events per second, so it is
+ * created up front with this many partitions.
  */
-export const KAFKA_TOPICS: Record<string, number> = { 'defaulttaskstask-eventsoutbox': 48 };
+export const OUTBOX_PARTITIONS = 48;
+/** The outbox's internal topic of the app that writes (locally the namespace is `default`). */
+export const outboxTopic = (appId: string, topic: string, namespace = 'default') =>
+  `${namespace}${appId}${topic}outbox`;
 const POSTGRES_USER = 'tasks';
 
 const run = promisify(execFile);
@@ -57,6 +59,8 @@ export async function startInfra(
   dataDir: string,
   ports: InfraPorts,
   log: (line: string) => void = console.log,
+  /** Kafka topics to create up front, with their partition counts. */
+  kafkaTopics: Record<string, number> = {},
 ): Promise<Infra> {
   const started: Array<Pick<Started, 'stop'>> = [];
   const stop = async () => {
@@ -68,7 +72,7 @@ export async function startInfra(
       const begun = Date.now();
       if (server === 'redis') started.push(await startRedis(dataDir, ports, log));
       if (server === 'postgres') started.push(await startPostgres(dataDir, ports, log));
-      if (server === 'kafka') started.push(await startKafka(dataDir, ports, log));
+      if (server === 'kafka') started.push(await startKafka(dataDir, ports, kafkaTopics, log));
       log(`[infra] ${server} ready on 127.0.0.1:${ports[server]} (${Date.now() - begun} ms)`);
     }
   } catch (error) {
@@ -136,7 +140,12 @@ async function startPostgres(dataDir: string, ports: InfraPorts, log: (line: str
   };
 }
 
-async function startKafka(dataDir: string, ports: InfraPorts, log: (line: string) => void) {
+async function startKafka(
+  dataDir: string,
+  ports: InfraPorts,
+  topics: Record<string, number>,
+  log: (line: string) => void,
+) {
   const libs = await kafkaLibs(log);
   const dir = join(dataDir, 'kafka');
   await mkdir(dir, { recursive: true });
@@ -178,7 +187,7 @@ async function startKafka(dataDir: string, ports: InfraPorts, log: (line: string
     output: join(dataDir, 'logs', 'kafka.log'),
   });
   await waitForPort('kafka', ports.kafka, kafka);
-  for (const [topic, partitions] of Object.entries(KAFKA_TOPICS)) {
+  for (const [topic, partitions] of Object.entries(topics)) {
     await run('java', [
       ...java,
       'org.apache.kafka.tools.TopicCommand',

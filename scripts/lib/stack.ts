@@ -3,7 +3,15 @@ import { existsSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { type DaprBinaries, provisionDapr } from './dapr-runtime.ts';
-import { defaultInfraPorts, type Infra, type InfraPorts, type Server, startInfra } from './infra.ts';
+import {
+  defaultInfraPorts,
+  type Infra,
+  type InfraPorts,
+  OUTBOX_PARTITIONS,
+  outboxTopic,
+  type Server,
+  startInfra,
+} from './infra.ts';
 import { freePort, httpOk, type Started, startProcess, waitFor } from './processes.ts';
 
 export const projectRoot = resolve(import.meta.dirname, '../..');
@@ -80,6 +88,12 @@ export interface StackOptions {
   resourcesPaths?: string[];
   /** Where the profile's servers listen; default defaultInfraPorts (the ports its components name). */
   infraPorts?: InfraPorts;
+  /** Start the profile's servers (default) or use ones already running (a second app of one system). */
+  servers?: boolean;
+  /** Start a scheduler (default), or use the one already listening on `ports.scheduler`. */
+  scheduler?: boolean;
+  /** Partitions of the outbox's internal topic on Kafka profiles (default OUTBOX_PARTITIONS). */
+  outboxPartitions?: number;
   /** Extra environment of the app (e.g. PUBSUB_BULK=true). */
   appEnv?: Record<string, string>;
   /** App output: `inherit` shows it in this terminal; otherwise it goes to .data/logs/app.log. */
@@ -140,40 +154,49 @@ export async function startStack(options: StackOptions): Promise<Stack> {
   };
 
   try {
-    const servers = profileSpecs[profile].servers;
+    const servers = options.servers === false ? [] : profileSpecs[profile].servers;
     if (servers.length > 0) {
-      const infra: Infra = await startInfra(servers, dataDir, options.infraPorts ?? defaultInfraPorts, log);
+      const topics = { [outboxTopic(appId, 'task-events')]: options.outboxPartitions ?? OUTBOX_PARTITIONS };
+      const infra: Infra = await startInfra(
+        servers,
+        dataDir,
+        options.infraPorts ?? defaultInfraPorts,
+        log,
+        topics,
+      );
       started.push(infra);
     }
-    const scheduler = startProcess(
-      'scheduler',
-      binaries.scheduler,
-      [
-        '--port',
-        String(ports.scheduler),
-        '--listen-address',
-        '127.0.0.1',
-        '--healthz-port',
-        String(ports.schedulerHealth),
-        '--healthz-listen-address',
-        '127.0.0.1',
-        '--metrics-port',
-        String(ports.schedulerMetrics),
-        '--metrics-listen-address',
-        '127.0.0.1',
-        '--etcd-data-dir',
-        join(dataDir, 'scheduler'),
-        '--etcd-client-port',
-        String(ports.etcdClient),
-        '--etcd-initial-cluster',
-        `dapr-scheduler-server-0=http://127.0.0.1:${ports.etcdPeer}`,
-      ],
-      { cwd: workDir, output: join(logDir, 'scheduler.log') },
-    );
-    started.push(scheduler);
-    await waitFor('scheduler', () => httpOk(`http://127.0.0.1:${ports.schedulerHealth}/healthz`), {
-      alive: () => scheduler.child.exitCode === null,
-    });
+    if (options.scheduler !== false) {
+      const scheduler = startProcess(
+        'scheduler',
+        binaries.scheduler,
+        [
+          '--port',
+          String(ports.scheduler),
+          '--listen-address',
+          '127.0.0.1',
+          '--healthz-port',
+          String(ports.schedulerHealth),
+          '--healthz-listen-address',
+          '127.0.0.1',
+          '--metrics-port',
+          String(ports.schedulerMetrics),
+          '--metrics-listen-address',
+          '127.0.0.1',
+          '--etcd-data-dir',
+          join(dataDir, 'scheduler'),
+          '--etcd-client-port',
+          String(ports.etcdClient),
+          '--etcd-initial-cluster',
+          `dapr-scheduler-server-0=http://127.0.0.1:${ports.etcdPeer}`,
+        ],
+        { cwd: workDir, output: join(logDir, 'scheduler.log') },
+      );
+      started.push(scheduler);
+      await waitFor('scheduler', () => httpOk(`http://127.0.0.1:${ports.schedulerHealth}/healthz`), {
+        alive: () => scheduler.child.exitCode === null,
+      });
+    }
 
     const [command = process.execPath, ...args] = options.app;
     const app = startProcess('app', command, args, {
