@@ -30,6 +30,12 @@ export const configSchema = z.object({
     .enum(['true', 'false'])
     .default('false')
     .transform((value) => value === 'true'),
+  /** Largest body daprd may deliver (bulk events, jobs, bindings); daprd's own default limit is 4 MiB. */
+  MAX_EVENT_BODY_BYTES: z.coerce
+    .number()
+    .int()
+    .min(64 * 1024)
+    .default(4 * 1024 * 1024),
   MAX_BODY_BYTES: z.coerce
     .number()
     .int()

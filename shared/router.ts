@@ -14,7 +14,7 @@ import {
   isHttpFunction,
 } from './function.ts';
 import { Problem } from './problem.ts';
-import { mountEventTriggers } from './triggers.ts';
+import { isTriggerPath, mountEventTriggers } from './triggers.ts';
 
 export interface RouterOptions {
   deps: Deps;
@@ -38,18 +38,21 @@ export function createRouter({ deps, functions, apiToken, readiness }: RouterOpt
     c.set('log', deps.log);
     await next();
   });
-  app.use(
+  // Clients' bodies are small; daprd's deliveries are not (a bulk of 100 events is
+  // well over 64 KiB), and only daprd, with its token, can send them.
+  const limit = (maxSize: number) =>
     bodyLimit({
-      maxSize: deps.config.MAX_BODY_BYTES,
+      maxSize,
       onError: () => {
-        throw new Problem(
-          413,
-          'Content Too Large',
-          `The request body is larger than ${deps.config.MAX_BODY_BYTES} bytes.`,
-        );
+        throw new Problem(413, 'Content Too Large', `The request body is larger than ${maxSize} bytes.`);
       },
-    }),
-  );
+    });
+  const clientLimit = limit(deps.config.MAX_BODY_BYTES);
+  const daprdLimit = limit(deps.config.MAX_EVENT_BODY_BYTES);
+  const fromDaprd = isTriggerPath(functions);
+  app.use(function bodyLimits(c, next) {
+    return (fromDaprd(c.req.path) ? daprdLimit : clientLimit)(c, next);
+  });
 
   app.get('/healthz', (c) => c.json({ status: 'ok' }));
   app.get('/readyz', async (c) => {

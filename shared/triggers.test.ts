@@ -142,4 +142,19 @@ describe('event triggers', () => {
     expect(log.indexOf('start b:1')).toBeLessThan(log.indexOf('end a:1'));
     expect(log.indexOf('start a:2')).toBeGreaterThan(log.indexOf('end a:1'));
   });
+
+  it('accepts a bulk delivery far larger than the client body limit (64 KiB)', async () => {
+    const { raw, call } = createTestApp([recorder]);
+    const padding = 'x'.repeat(2000);
+    const entries = Array.from({ length: 100 }, (_, i) => ({
+      entryId: String(i),
+      event: { ...event(`big-${i}`, { n: i + 1 }), padding },
+    }));
+    const response = await post(raw, '/events/recorder', { entries });
+    expect(response.status).toBe(200);
+    expect((await response.json()).statuses).toHaveLength(100);
+    // The public API keeps its limit.
+    expect((await call('POST', '/events/recorder', { padding: 'x'.repeat(70_000) })).status).toBe(401);
+    expect((await call('POST', '/tasks', { title: 'x'.repeat(70_000) })).status).toBe(413);
+  });
 });

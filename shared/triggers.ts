@@ -29,6 +29,14 @@ const BulkDelivery = z.object({
 
 export const topicRoute = (fn: TopicFunction) => `/events/${fn.name}`;
 
+/** Whether a path is one daprd delivers to (events, jobs, input bindings). */
+export function isTriggerPath(functions: readonly FunctionDefinition[]): (path: string) => boolean {
+  const bindings = new Set(
+    functions.flatMap((fn) => (fn.trigger.kind === 'binding' ? [`/${fn.trigger.binding}`] : [])),
+  );
+  return (path) => path.startsWith('/events/') || path.startsWith('/job/') || bindings.has(path);
+}
+
 /**
  * Mounts the routes daprd calls: `GET /dapr/subscribe`, one route per topic
  * function, `POST /job/{name}` and the input bindings' `OPTIONS|POST /{name}`.
