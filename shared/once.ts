@@ -8,8 +8,9 @@ export type OnceOutcome = 'done' | 'duplicate' | 'not-yet';
  * succeeds, so a crash or a throw in between means the next attempt runs
  * `work` again: `work` must itself be safe to repeat (overwrite a job, use a
  * deterministic event id or file name), and this record is what keeps the
- * repeats from piling up. `work` returns false when there is nothing to do
- * yet; then no record is written.
+ * repeats from piling up. Two deliveries in flight at once may both find no
+ * record and both run `work`; that is why it must be repeatable. `work`
+ * returns false when there is nothing to do yet; then no record is written.
  */
 export async function once(
   dapr: DaprGateway,
