@@ -130,7 +130,24 @@ async function startPostgres(dataDir: string, ports: InfraPorts, log: (line: str
     cwd: dir,
     output: join(dataDir, 'logs', 'postgres.log'),
   });
-  await waitForPort('postgres', ports.postgres, postgres);
+  // The port opens while the server is still starting up, when daprd's state store would fail to
+  // initialise (and daprd exit): wait until it accepts connections.
+  await waitFor(
+    'postgres',
+    () =>
+      run(join(bin, 'pg_isready'), [
+        '-h',
+        '127.0.0.1',
+        '-p',
+        String(ports.postgres),
+        '-U',
+        POSTGRES_USER,
+      ]).then(
+        () => true,
+        () => false,
+      ),
+    { alive: () => postgres.child.exitCode === null },
+  );
   return {
     async stop() {
       // A fast shutdown: SIGTERM would wait for daprd's connections to close.
