@@ -40,7 +40,7 @@ export const KAFKA_PARTITIONS = 6;
  * partition count is the outbox's ceiling in events per second, so it is
  * created up front with this many partitions.
  */
-export const OUTBOX_PARTITIONS = 48;
+export const OUTBOX_PARTITIONS = 128;
 /** The outbox's internal topic of the app that writes (locally the namespace is `default`). */
 export const outboxTopic = (appId: string, topic: string, namespace = 'default') =>
   `${namespace}${appId}${topic}outbox`;

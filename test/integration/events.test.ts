@@ -8,10 +8,11 @@ import { activityTypes, api, appLog, daprd, eventually, sleep, stack } from './c
 const inSeconds = (s: number) => new Date(Date.now() + s * 1000).toISOString();
 /**
  * How long an event may take to arrive. On the Kafka profiles the outbox's
- * internal hop adds a second per message and partition, and the other files'
- * writes (500 tasks for the paging test) may still be draining.
+ * internal hop adds a second per message and partition (about eleven for the
+ * message of a write that lost an etag race), and the other files' writes
+ * (500 tasks for the paging test) may still be draining.
  */
-const EVENT_WAIT_MS = 60_000;
+const EVENT_WAIT_MS = 90_000;
 
 async function create(body: object) {
   const response = await api('POST', '/tasks', { title: 'event flow', ...body });
