@@ -12,7 +12,7 @@ const inSeconds = (s: number) => new Date(Date.now() + s * 1000).toISOString();
  * message of a write that lost an etag race), and the other files' writes
  * (500 tasks for the paging test) may still be draining.
  */
-const EVENT_WAIT_MS = 90_000;
+const EVENT_WAIT_MS = 150_000;
 
 async function create(body: object) {
   const response = await api('POST', '/tasks', { title: 'event flow', ...body });
@@ -78,7 +78,7 @@ describe.concurrent('event-driven functions on the real daprd and scheduler', ()
   });
 
   it('completing a task before remindAt cancels its job: no notification', async () => {
-    const task = await create({ remindAt: inSeconds(40) });
+    const task = await create({ remindAt: inSeconds(300) });
     const job = `/v1.0/jobs/reminder-${task.id}`;
     await eventually(
       async () => (await daprd('GET', job)).status,
