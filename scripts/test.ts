@@ -26,8 +26,15 @@ function run(step: string, args: string[], env: Record<string, string> = {}): Pr
   });
 }
 
+/**
+ * The default matrix. postgres-kafka is left out until its open defect is fixed: after
+ * writes that lose etag races, events stall on Kafka for minutes (README, "Profiles");
+ * run it with TEST_PROFILES=postgres-kafka.
+ */
+const defaultMatrix: Profile[] = profiles.filter((p) => p !== 'postgres-kafka');
+
 function selectedProfiles(): Profile[] {
-  const wanted = process.env.TEST_PROFILES?.split(',').map((p) => p.trim()) ?? profiles;
+  const wanted = process.env.TEST_PROFILES?.split(',').map((p) => p.trim()) ?? defaultMatrix;
   const unknown = wanted.filter((p) => !profiles.includes(p as Profile));
   if (unknown.length > 0)
     throw new Error(`TEST_PROFILES: unknown ${unknown.join(', ')} (${profiles.join(', ')})`);
