@@ -13,6 +13,7 @@ import { parseAllDocuments } from 'yaml';
 import { z } from 'zod';
 import { apps } from '../apps.ts';
 import { onTaskEvent } from '../functions/onTaskEvent/index.ts';
+import { relayTaskWrite } from '../functions/relayTaskWrite/index.ts';
 import { KAFKA_PARTITIONS } from '../scripts/lib/infra.ts';
 import { kustomizeBuild } from '../scripts/lib/kustomize.ts';
 import { projectRoot } from '../scripts/lib/stack.ts';
@@ -202,9 +203,11 @@ describe('Kubernetes and KEDA manifests', () => {
         expect(appNames, `${doc.kind}/${doc.metadata.name} scope`).toContain(scope);
     // Several apps share the store: keys must not carry the app-id.
     expect(metadataValue(component('statestore'), 'keyPrefix')?.value).toBe('none');
+    // The outbox publishes to relayTaskWrite's topic, which forwards to onTaskEvent's.
     expect(metadataValue(component('statestore'), 'outboxPublishTopic')?.value).toBe(
-      onTaskEvent.trigger.topic,
+      relayTaskWrite.trigger.topic,
     );
+    expect(apps['tasks-api']).toContain(relayTaskWrite);
   });
 
   it('service invocation targets agree: env, Resiliency and the apps that serve the routes', () => {
@@ -231,7 +234,11 @@ describe('Kubernetes and KEDA manifests', () => {
     expect(scaled.spec.minReplicaCount).toBe(0);
     expect(scaled.spec.maxReplicaCount).toBeLessThanOrEqual(KAFKA_PARTITIONS);
     expect(trigger.type).toBe('kafka');
-    expect(trigger.metadata.consumerGroup).toBe(metadataValue(pubsub, 'consumerGroup').value);
+    // The component names each app's group; daprd fills in {appID} with the app's id.
+    const appId = find('Deployment', 'task-events').spec.template.metadata.annotations['dapr.io/app-id'];
+    expect(trigger.metadata.consumerGroup).toBe(
+      metadataValue(pubsub, 'consumerGroup').value.replaceAll('{appID}', appId),
+    );
     expect(trigger.metadata.bootstrapServers).toBe(metadataValue(pubsub, 'brokers').value);
     expect(trigger.metadata.topic).toBe(onTaskEvent.trigger.topic);
     for (const value of Object.values(trigger.metadata)) expect(typeof value).toBe('string');

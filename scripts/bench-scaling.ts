@@ -4,7 +4,8 @@
  *
  * 1. Starts Redis, Kafka, the scheduler and the tasks-api app alone (no
  *    consumer of task-events), and sends a burst of creates through the API.
- * 2. Waits until the outbox has forwarded every event to task-events, then
+ * 2. Waits until the outbox has handed every write to task-writes and
+ *    tasks-api's relayTaskWrite has forwarded it to task-events, then
  *    reads the consumer group's lag the way KEDA's Kafka scaler does and
  *    derives the replica count from keda/task-events.yaml's own parameters;
  *    checks both.
@@ -16,6 +17,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
+import { TASK_WRITES_TOPIC } from '../shared/write-relay.ts';
 import { testResources } from '../test/integration/resources.ts';
 import { KAFKA_PARTITIONS, outboxTopic } from './lib/infra.ts';
 import { consumerLag, type KafkaScaling, kedaReplicas } from './lib/kafka-lag.ts';
@@ -24,7 +26,9 @@ import { freePorts, projectRoot, type Stack, startStack } from './lib/stack.ts';
 const burst = Number(process.env.BURST ?? 20_000);
 const concurrency = Number(process.env.CONCURRENCY ?? 32);
 const outboxPartitions = Number(process.env.OUTBOX_PARTITIONS ?? 96);
+/** Each app consumes in a group named after its app-id (components/kafka/pubsub.yaml). */
 const group = 'task-events';
+const apiGroup = 'tasks-api';
 const topic = 'task-events';
 
 function check(what: string, ok: boolean) {
@@ -111,18 +115,19 @@ try {
   console.log(
     `▶ outbox: waiting until its internal topic (${outboxPartitions} partitions) has forwarded every event`,
   );
-  const internal = outboxTopic('tasks-api', topic);
+  const internal = outboxTopic('tasks-api', TASK_WRITES_TOPIC);
   let lag = 0;
   for (;;) {
-    const [inner, outer] = await Promise.all([
-      consumerLag(bootstrap, group, internal),
+    const [inner, writes, outer] = await Promise.all([
+      consumerLag(bootstrap, apiGroup, internal),
+      consumerLag(bootstrap, apiGroup, TASK_WRITES_TOPIC),
       consumerLag(bootstrap, group, topic),
     ]);
     lag = sum(outer);
     console.log(
-      `  ${seconds(started).toFixed(0)} s after the burst began: internal lag ${sum(inner)}, task-events ${lag}`,
+      `  ${seconds(started).toFixed(0)} s after the burst began: internal lag ${sum(inner)}, task-writes ${sum(writes)}, task-events ${lag}`,
     );
-    if (sum(inner) === 0 && lag >= expected) break;
+    if (sum(inner) === 0 && sum(writes) === 0 && lag >= expected) break;
     if (seconds(started) > 1800) throw new Error('the outbox did not forward every event within 30 minutes');
     await new Promise((r) => setTimeout(r, 5000));
   }

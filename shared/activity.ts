@@ -7,7 +7,7 @@ export const ActivityEntry = z
   .object({
     eventId: z.string(),
     type: TaskEventType,
-    time: z.string().openapi({ description: 'When the event was published' }),
+    time: z.string().openapi({ description: "The event's time: for a write, the task's updatedAt after it" }),
   })
   .openapi('ActivityEntry');
 export type ActivityEntry = z.infer<typeof ActivityEntry>;
@@ -20,8 +20,11 @@ const activityKey = (taskId: string) => `task-activity|${taskId}`;
 export const MAX_ENTRIES = 200;
 
 /**
- * A task's activity history: one state key per task holding its entries
- * ordered by event time. The entries double as the dedupe record: an event
+ * A task's activity history: one state key per task holding its entries in
+ * the order onTaskEvent handled the events. `task-events` is keyed by task
+ * id and relayTaskWrite forwards a task's writes in write order, so the
+ * history is in write order without sorting: the integration tests rely on
+ * that to show the order holds end to end. The entries double as the dedupe record: an event
  * whose id is already there changes nothing. It is written with a plain
  * etag-guarded save, not a transaction: every transaction on the task store
  * publishes its upserts through the outbox.
@@ -30,7 +33,7 @@ export async function recordActivity(dapr: DaprGateway, store: string, taskId: s
   return saveWithEtag<z.infer<typeof Stored>>(dapr, store, activityKey(taskId), (stored) => {
     const entries = stored ? Stored.parse(stored.value).entries : [];
     if (entries.some((e) => e.eventId === entry.eventId)) return undefined;
-    return { entries: [...entries, entry].sort((a, b) => a.time.localeCompare(b.time)).slice(-MAX_ENTRIES) };
+    return { entries: [...entries, entry].slice(-MAX_ENTRIES) };
   });
 }
 

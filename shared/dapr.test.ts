@@ -140,16 +140,16 @@ describe('invocation, bindings and CloudEvent publishing', () => {
     });
   });
 
-  it('publishes a CloudEvent it builds itself, keeping the given id', async () => {
+  it('publishes a CloudEvent it builds itself, keeping the given id, keyed by its partition key', async () => {
     const { gateway, seen } = fakeDaprd(() => new Response(null, { status: 204 }));
-    await gateway.publishCloudEvent('pubsub', 'task-events', {
-      id: 'e1',
-      type: 't',
-      source: 's',
-      data: { a: 1 },
-    });
+    await gateway.publishCloudEvent(
+      'pubsub',
+      'task-events',
+      { id: 'e1', type: 't', source: 's', extensions: { prevtime: 'p', id: 'not-this' }, data: { a: 1 } },
+      { metadata: { partitionKey: 'task-1' } },
+    );
     expect(seen[0]).toMatchObject({
-      url: 'http://daprd/v1.0/publish/pubsub/task-events',
+      url: 'http://daprd/v1.0/publish/pubsub/task-events?metadata.partitionKey=task-1',
       headers: { 'content-type': 'application/cloudevents+json' },
       body: {
         specversion: '1.0',
@@ -157,6 +157,7 @@ describe('invocation, bindings and CloudEvent publishing', () => {
         id: 'e1',
         type: 't',
         source: 's',
+        prevtime: 'p',
         data: { a: 1 },
       },
     });

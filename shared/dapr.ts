@@ -44,6 +44,9 @@ export interface CloudEventInput {
   type: string;
   source: string;
   subject?: string;
+  time?: string;
+  /** Extension attributes (lower-case alphanumeric names), e.g. `prevtime`. */
+  extensions?: Record<string, string>;
   data: unknown;
 }
 
@@ -89,8 +92,17 @@ export interface DaprGateway {
   /** Throws TransactionFailedError when daprd reports the transaction failed. */
   transactState(store: string, operations: readonly TransactionOperation[]): Promise<void>;
   publishEvent(pubsub: string, topic: string, data: unknown, options?: PublishOptions): Promise<void>;
-  /** Publishes an event whose CloudEvent attributes (the id above all) the caller sets. */
-  publishCloudEvent(pubsub: string, topic: string, event: CloudEventInput): Promise<void>;
+  /**
+   * Publishes an event whose CloudEvent attributes (the id above all) the
+   * caller sets. `metadata.partitionKey` keys it (Kafka: the record key, so
+   * one key's events share a partition and keep their order).
+   */
+  publishCloudEvent(
+    pubsub: string,
+    topic: string,
+    event: CloudEventInput,
+    options?: PublishOptions,
+  ): Promise<void>;
   /**
    * Schedules a job on the Dapr Scheduler. Without `overwrite` an existing job
    * of that name makes it throw JobExistsError; with it the job is replaced.
@@ -214,6 +226,14 @@ export function createHttpGateway(options: HttpGatewayOptions): DaprGateway {
     throw await toDaprError(response, `${method} ${path}`);
   }
 
+  const publishUrl = (pubsub: string, topic: string, { metadata = {} }: PublishOptions) => {
+    const path = `/v1.0/publish/${encodeURIComponent(pubsub)}/${encodeURIComponent(topic)}`;
+    const query = new URLSearchParams(
+      Object.entries(metadata).map(([k, v]): [string, string] => [`metadata.${k}`, v]),
+    ).toString();
+    return query ? `${path}?${query}` : path;
+  };
+
   const jobUrl = (name: string) => `/v1.0/jobs/${encodeURIComponent(name)}`;
 
   const stateUrl = (store: string, key?: string) =>
@@ -255,17 +275,20 @@ export function createHttpGateway(options: HttpGatewayOptions): DaprGateway {
     },
 
     async publishEvent(pubsub, topic, data, publishOptions = {}) {
-      const query = new URLSearchParams(
-        Object.entries(publishOptions.metadata ?? {}).map(([k, v]): [string, string] => [`metadata.${k}`, v]),
-      ).toString();
-      const path = `/v1.0/publish/${encodeURIComponent(pubsub)}/${encodeURIComponent(topic)}`;
-      await call('POST', query ? `${path}?${query}` : path, data);
+      await call('POST', publishUrl(pubsub, topic, publishOptions), data);
     },
 
-    async publishCloudEvent(pubsub, topic, event) {
-      const path = `/v1.0/publish/${encodeURIComponent(pubsub)}/${encodeURIComponent(topic)}`;
-      const envelope = { specversion: '1.0', datacontenttype: 'application/json', ...event };
-      await call('POST', path, envelope, { headers: { 'content-type': 'application/cloudevents+json' } });
+    async publishCloudEvent(pubsub, topic, event, publishOptions = {}) {
+      const { extensions, ...attributes } = event;
+      const envelope = {
+        specversion: '1.0',
+        datacontenttype: 'application/json',
+        ...extensions,
+        ...attributes,
+      };
+      await call('POST', publishUrl(pubsub, topic, publishOptions), envelope, {
+        headers: { 'content-type': 'application/cloudevents+json' },
+      });
     },
 
     async scheduleJob(name, spec, jobOptions = {}) {

@@ -39,12 +39,11 @@ export async function publishTaskEvent(
   occurrence: string,
 ): Promise<string> {
   const id = `${type}:${task.id}:${occurrence}`;
-  await deps.dapr.publishCloudEvent(deps.config.PUBSUB, deps.config.TASK_EVENTS_TOPIC, {
-    id,
-    type,
-    source: deps.config.APP_ID,
-    subject: task.id,
-    data: task,
-  });
+  await deps.dapr.publishCloudEvent(
+    deps.config.PUBSUB,
+    deps.config.TASK_EVENTS_TOPIC,
+    { id, type, source: deps.config.APP_ID, subject: task.id, data: task },
+    { metadata: { partitionKey: task.id } },
+  );
   return id;
 }

@@ -58,7 +58,13 @@ export class FakeDaprGateway implements DaprGateway {
    */
   staleEtagAs: 'conflict' | 'store-error' = 'conflict';
   /** The outbox settings of the fake state store, as in the component YAML. */
-  outbox: { pubsub: string; topic: string } | undefined = { pubsub: 'pubsub', topic: 'task-events' };
+  outbox: { pubsub: string; topic: string } | undefined = { pubsub: 'pubsub', topic: 'task-writes' };
+  /**
+   * As state.redis does: a transaction whose etag check fails still applies
+   * its other operations and publishes its upserts through the outbox (a
+   * "ghost" event of a write that did not happen), then reports the failure.
+   */
+  ghostOutbox = false;
   #etag = 0;
   #failures: Array<{ method: keyof DaprGateway; error: Error }> = [];
 
@@ -123,23 +129,23 @@ export class FakeDaprGateway implements DaprGateway {
 
   async transactState(_store: string, operations: readonly TransactionOperation[]): Promise<void> {
     this.#maybeFail('transactState');
-    for (const { request } of operations) {
-      if (!this.#checkEtag(request, false)) throw new TransactionFailedError('possible etag mismatch');
-    }
+    const stale = operations.filter(({ request }) => !this.#checkEtag(request, false));
+    if (stale.length > 0 && !this.ghostOutbox) throw new TransactionFailedError('possible etag mismatch');
     for (const op of operations) {
-      if (op.operation === 'delete') {
-        this.state.delete(op.request.key);
-        continue;
-      }
-      this.state.set(op.request.key, { value: structuredClone(op.request.value), etag: this.#nextEtag() });
-      if (this.outbox) {
+      // daprd hands every upsert to the outbox before the store runs the transaction.
+      if (op.operation === 'upsert' && this.outbox) {
         this.published.push({
           ...this.outbox,
           data: structuredClone(op.request.value),
           metadata: { ...op.request.metadata },
         });
       }
+      if (stale.includes(op)) continue;
+      if (op.operation === 'delete') this.state.delete(op.request.key);
+      else
+        this.state.set(op.request.key, { value: structuredClone(op.request.value), etag: this.#nextEtag() });
     }
+    if (stale.length > 0) throw new TransactionFailedError('possible etag mismatch');
   }
 
   async publishEvent(
@@ -152,14 +158,19 @@ export class FakeDaprGateway implements DaprGateway {
     this.published.push({ pubsub, topic, data: structuredClone(data), metadata: { ...options.metadata } });
   }
 
-  async publishCloudEvent(pubsub: string, topic: string, event: CloudEventInput) {
+  async publishCloudEvent(
+    pubsub: string,
+    topic: string,
+    event: CloudEventInput,
+    options: { metadata?: Record<string, string> } = {},
+  ) {
     this.#maybeFail('publishCloudEvent');
     this.published.push({
       pubsub,
       topic,
       data: structuredClone(event.data),
-      metadata: {},
-      cloudEvent: event,
+      metadata: { ...options.metadata },
+      cloudEvent: structuredClone(event),
     });
   }
 

@@ -54,6 +54,8 @@ export interface TopicEvent<T> {
   source: string;
   subject?: string | undefined;
   time?: string | undefined;
+  /** The publisher's extension attributes with string values (daprd's own attributes left out). */
+  extensions: Record<string, string>;
   data: T;
 }
 

@@ -1,6 +1,12 @@
-import { DaprError, type DaprGateway, SidecarUnreachableError, type TransactionOperation } from './dapr.ts';
-import type { TaskDeletedData, TaskEventType } from './events.ts';
-import { backoff } from './guarded-save.ts';
+import {
+  DaprError,
+  type DaprGateway,
+  SidecarUnreachableError,
+  type StateItem,
+  type TransactionOperation,
+} from './dapr.ts';
+import { TaskDeletedData, type TaskEventType } from './events.ts';
+import { backoff, trySave } from './guarded-save.ts';
 import { Problem, sidecarUnavailable } from './problem.ts';
 import { decodeCursor, encodeCursor, TaskIndex } from './task-index.ts';
 import { Task } from './tasks.ts';
@@ -25,17 +31,41 @@ export interface TaskStoreOptions {
 }
 
 const taskKey = (id: string) => `task|${id}`;
+const leaseKey = (id: string) => `task-lease|${id}`;
+/**
+ * How long a writer holds the right to replace one version of a task. A
+ * transaction takes milliseconds (daprd gives up on a store call after 5 s);
+ * a writer that died holding a lease blocks that task's writes this long.
+ */
+const LEASE_MS = 5000;
 const tombstoneKey = (id: string) => `task-deleted|${id}`;
 /** How long a deleted task's tombstone (the outbox record of task.deleted) is kept. */
 const TOMBSTONE_TTL_SECONDS = 7 * 24 * 3600;
 /** Ids a listing reads at most per request, so a rare filter cannot make one request scan everything. */
 const MAX_SCAN = 1000;
 
+/** The right to replace the version `base` (an etag) of a task, until `until` (ms). */
+interface Lease {
+  base: string;
+  until: number;
+}
+
 /**
  * Task records in the Dapr state store. Every write is one state transaction
  * through the transactional outbox: the state store's outbox settings make
  * daprd publish each upserted value, with the CloudEvent attributes taken
- * from the operation's metadata, if and only if the transaction commits.
+ * from the operation's metadata, when the transaction commits.
+ *
+ * Writers of one task take turns: before its transaction a writer claims a
+ * lease on the version it read (an etag-guarded save of a small key), and a
+ * writer that finds the version claimed waits and reads again. Transactions
+ * therefore do not fail on etag conflicts, and that matters beyond speed:
+ * daprd hands a transaction to the outbox before the store runs it, so a
+ * failed one still leaves an outbox message behind. state.redis publishes it
+ * (its transactions do not roll back), and daprd 1.18's outbox retries the
+ * check for its missing state forever, without pause, instead of discarding
+ * it after ~10 s (its backoff never says stop), which holds up that internal
+ * partition and loads the store. See docs/EVENTS.md.
  */
 export class TaskStore {
   readonly #dapr: DaprGateway;
@@ -55,11 +85,27 @@ export class TaskStore {
     return stored && { task: Task.parse(stored.value), etag: stored.etag };
   }
 
+  /**
+   * The task's version: its `updatedAt`, or its deletion's instant once it is
+   * deleted (while the tombstone lasts); undefined when there is neither.
+   */
+  async version(id: string): Promise<string | undefined> {
+    const found = await this.#dapr.getBulkState(this.#store, [taskKey(id), tombstoneKey(id)]);
+    const task = found.get(taskKey(id));
+    if (task) return Task.parse(task.value).updatedAt;
+    const tombstone = found.get(tombstoneKey(id));
+    return tombstone && TaskDeletedData.parse(tombstone.value).deletedAt;
+  }
+
   async create(task: Task): Promise<StoredTask> {
     await guard(async () => {
       await this.#index.append(task.id);
       await this.#dapr.transactState(this.#store, [
-        upsertWithEvent(taskKey(task.id), task, 'task.created', task.id, task.updatedAt),
+        upsertWithEvent(taskKey(task.id), task, {
+          type: 'task.created',
+          taskId: task.id,
+          time: task.updatedAt,
+        }),
       ]);
     });
     return this.#mustGet(task.id);
@@ -80,19 +126,30 @@ export class TaskStore {
   ): Promise<StoredTask> {
     for (let attempt = 1; ; attempt++) {
       const current = await this.#existing(id, ifMatch);
-      const next = change(current.task);
-      if (next === current.task) return current;
-      const type = eventType(current.task, next);
-      const operation = upsertWithEvent(taskKey(id), next, type, id, next.updatedAt, current.etag);
-      if (await this.#commit([operation], id, current.etag, ifMatch, attempt)) return this.#mustGet(id);
+      const changed = change(current.task);
+      if (changed === current.task) return current;
+      const next = { ...changed, updatedAt: after(current.task.updatedAt, changed.updatedAt) };
+      const event = { type: eventType(current.task, next), taskId: id, time: next.updatedAt };
+      const operation = upsertWithEvent(
+        taskKey(id),
+        next,
+        { ...event, prevtime: current.task.updatedAt },
+        current.etag,
+      );
+      if (await this.#commit([operation], id, current, ifMatch, attempt)) return this.#mustGet(id);
     }
   }
 
   async remove(id: string, deletedAt: Date, ifMatch?: string): Promise<void> {
     for (let attempt = 1; ; attempt++) {
       const current = await this.#existing(id, ifMatch);
-      const data: TaskDeletedData = { id, deletedAt: deletedAt.toISOString() };
-      const tombstone = upsertWithEvent(tombstoneKey(id), data, 'task.deleted', id, data.deletedAt);
+      const data: TaskDeletedData = { id, deletedAt: after(current.task.updatedAt, deletedAt.toISOString()) };
+      const tombstone = upsertWithEvent(tombstoneKey(id), data, {
+        type: 'task.deleted',
+        taskId: id,
+        time: data.deletedAt,
+        prevtime: current.task.updatedAt,
+      });
       tombstone.request.metadata = {
         ...tombstone.request.metadata,
         ttlInSeconds: String(TOMBSTONE_TTL_SECONDS),
@@ -101,7 +158,7 @@ export class TaskStore {
         { operation: 'delete', request: { key: taskKey(id), etag: current.etag } },
         tombstone,
       ];
-      if (await this.#commit(operations, id, current.etag, ifMatch, attempt)) return;
+      if (await this.#commit(operations, id, current, ifMatch, attempt)) return;
     }
   }
 
@@ -135,21 +192,53 @@ export class TaskStore {
     });
   }
 
-  async #existing(id: string, ifMatch: string | undefined): Promise<StoredTask> {
-    const current = await this.get(id);
-    if (!current) throw taskNotFound(id);
-    if (ifMatch !== undefined && ifMatch !== current.etag) throw preconditionFailed(id);
-    return current;
+  /** The task (or a 404/412 problem) and its lease, in one read. */
+  async #existing(
+    id: string,
+    ifMatch: string | undefined,
+  ): Promise<StoredTask & { lease?: StateItem<Lease> }> {
+    const found = await guard(() => this.#dapr.getBulkState(this.#store, [taskKey(id), leaseKey(id)]));
+    const stored = found.get(taskKey(id));
+    if (!stored) throw taskNotFound(id);
+    if (ifMatch !== undefined && ifMatch !== stored.etag) throw preconditionFailed(id);
+    const lease = found.get(leaseKey(id)) as StateItem<Lease> | undefined;
+    return { task: Task.parse(stored.value), etag: stored.etag, ...(lease ? { lease } : {}) };
   }
 
-  /** True when committed; false when a concurrent write won and the caller should try again. */
+  /** Claims the right to replace the version `etag` of the task: false while another writer holds it. */
+  async #claim(id: string, etag: string, lease: StateItem<Lease> | undefined): Promise<boolean> {
+    const now = Date.now();
+    if (lease && lease.value.base === etag && lease.value.until > now) return false;
+    return guard(() =>
+      trySave(this.#dapr, this.#store, {
+        key: leaseKey(id),
+        value: { base: etag, until: now + LEASE_MS } satisfies Lease,
+        ...(lease ? { etag: lease.etag } : { options: { concurrency: 'first-write' } }),
+        metadata: { ttlInSeconds: String(60) },
+      }),
+    );
+  }
+
+  /** True when committed; false when a concurrent write won or is under way, and the caller should try again. */
   async #commit(
     operations: TransactionOperation[],
     id: string,
-    etag: string,
+    current: { etag: string; lease?: StateItem<Lease> },
     ifMatch: string | undefined,
     attempt: number,
   ): Promise<boolean> {
+    const { etag } = current;
+    if (!(await this.#claim(id, etag, current.lease))) {
+      if (attempt >= this.#maxAttempts)
+        throw new Problem(
+          503,
+          'Service Unavailable',
+          `Task ${id} is being changed by other requests. Nothing was changed; retry shortly.`,
+          { headers: { 'retry-after': '1' } },
+        );
+      await backoff(attempt);
+      return false;
+    }
     try {
       await this.#dapr.transactState(this.#store, operations);
       return true;
@@ -172,14 +261,26 @@ export class TaskStore {
   }
 }
 
+/**
+ * The CloudEvent attributes of a write's event. `time` is the write's own
+ * instant (ms; the outbox's own `time` has whole seconds) and the task's
+ * version; `prevtime` is the version the write replaced, which chains a
+ * task's events so relayTaskWrite can publish them in order.
+ */
+interface WriteEvent {
+  type: TaskEventType;
+  taskId: string;
+  time: string;
+  prevtime?: string;
+}
+
 function upsertWithEvent(
   key: string,
   value: unknown,
-  type: TaskEventType,
-  taskId: string,
-  time: string,
+  event: WriteEvent,
   etag?: string,
 ): Extract<TransactionOperation, { operation: 'upsert' }> {
+  const { type, taskId, time, prevtime } = event;
   return {
     operation: 'upsert',
     request: {
@@ -187,11 +288,20 @@ function upsertWithEvent(
       value,
       ...(etag === undefined ? {} : { etag }),
       contentType: 'application/json',
-      // The outbox copies operation metadata into the CloudEvent it publishes. Its own `time`
-      // has whole seconds; the write's own instant (ms) orders a task's events however they arrive.
-      metadata: { type, subject: taskId, time },
+      // The outbox copies operation metadata into the CloudEvent it publishes.
+      metadata: { type, subject: taskId, time, ...(prevtime === undefined ? {} : { prevtime }) },
     },
   };
+}
+
+/**
+ * A task's versions (its `updatedAt`, then its deletion's instant) strictly
+ * increase, even when clocks of two replicas disagree or two writes share a
+ * millisecond: the event chain depends on it.
+ */
+export function after(previous: string, proposed: string): string {
+  const floor = Date.parse(previous) + 1;
+  return Date.parse(proposed) >= floor ? proposed : new Date(floor).toISOString();
 }
 
 function matches(task: Task, filter: TaskFilter): boolean {

@@ -143,6 +143,40 @@ describe('event triggers', () => {
     expect(log.indexOf('start a:2')).toBeGreaterThan(log.indexOf('end a:1'));
   });
 
+  it("retries a subject's later bulk entries after one of its entries asks for a retry, so order holds", async () => {
+    const { raw } = createTestApp([recorder]);
+    seen.length = 0;
+    const entry = (entryId: string, subject: string, n: number) => ({
+      entryId,
+      event: { ...event(entryId, { n }), subject },
+    });
+    const entries = [entry('1', 'a', -1), entry('2', 'b', 2), entry('3', 'a', 3), entry('4', 'a', 0)];
+    const response = await post(raw, '/events/recorder', { entries });
+    expect((await response.json()).statuses).toEqual([
+      { entryId: '1', status: 'RETRY' },
+      { entryId: '2', status: 'SUCCESS' },
+      { entryId: '3', status: 'RETRY' },
+      { entryId: '4', status: 'RETRY' },
+    ]);
+    expect(seen).toEqual([2]);
+  });
+
+  it("hands the publisher's extension attributes to the handler, without daprd's own", async () => {
+    const got: Array<Record<string, string>> = [];
+    const ext = defineFunction({
+      name: 'ext',
+      trigger: { kind: 'topic', topic: 'ext', data: Data },
+      handler: async (e) => {
+        got.push(e.extensions);
+        return undefined;
+      },
+    });
+    const { raw } = createTestApp([ext]);
+    const delivered = { ...event('x', { n: 1 }), prevtime: 'p', topic: 'ext', traceparent: 't', count: 3 };
+    expect(await (await post(raw, '/events/ext', delivered)).json()).toEqual({ status: 'SUCCESS' });
+    expect(got).toEqual([{ prevtime: 'p' }]);
+  });
+
   it('accepts a bulk delivery far larger than the client body limit (64 KiB)', async () => {
     const { raw, call } = createTestApp([recorder]);
     const padding = 'x'.repeat(2000);

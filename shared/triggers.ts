@@ -75,10 +75,16 @@ export function mountEventTriggers(
       const bulk = BulkDelivery.safeParse(body);
       if (bulk.success) {
         // Entries about the same subject (a task) run in order; different subjects side by side.
+        // After a RETRY the subject's later entries are not run but retried too, so order holds.
         const statuses = new Map<string, EventStatus>();
         await Promise.all(
           groupBySubject(bulk.data.entries).map(async (group) => {
-            for (const entry of group) statuses.set(entry.entryId, await deliverEvent(fn, entry.event, deps));
+            let blocked = false;
+            for (const entry of group) {
+              const status: EventStatus = blocked ? 'RETRY' : await deliverEvent(fn, entry.event, deps);
+              blocked ||= status === 'RETRY';
+              statuses.set(entry.entryId, status);
+            }
           }),
         );
         return c.json({
@@ -149,6 +155,7 @@ export async function deliverEvent(fn: TopicFunction, raw: unknown, deps: Deps):
     return 'DROP';
   }
   const { id, type, source, subject, time } = envelope.data;
+  const extensions = extensionsOf(envelope.data);
   const data = fn.trigger.data.safeParse(envelope.data.data);
   if (!data.success) {
     log.warn('event dropped: its data does not match the schema', {
@@ -160,12 +167,27 @@ export async function deliverEvent(fn: TopicFunction, raw: unknown, deps: Deps):
   }
   try {
     return (
-      (await fn.handler({ id, type, source, subject, time, data: data.data }, { deps, log })) ?? 'SUCCESS'
+      (await fn.handler({ id, type, source, subject, time, extensions, data: data.data }, { deps, log })) ??
+      'SUCCESS'
     );
   } catch (error) {
-    log.error('event handler failed; daprd will redeliver', { eventId: id, type, error });
+    log.error('event handler failed; daprd will redeliver', { eventId: id, type, subject, error });
     return 'RETRY';
   }
+}
+
+/** CloudEvent attributes that are neither the spec's own nor added by daprd on delivery. */
+const notExtensions = new Set([
+  ...['id', 'type', 'source', 'subject', 'time', 'data', 'data_base64', 'specversion', 'datacontenttype'],
+  ...['dataschema', 'topic', 'pubsubname', 'traceid', 'traceparent', 'tracestate', 'expiration'],
+]);
+
+function extensionsOf(envelope: Record<string, unknown>): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(envelope).filter(
+      (entry): entry is [string, string] => !notExtensions.has(entry[0]) && typeof entry[1] === 'string',
+    ),
+  );
 }
 
 /** Runs a job or binding handler; a throw is logged and answered with a 500, which daprd treats as a failure. */

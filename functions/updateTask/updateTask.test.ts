@@ -58,6 +58,36 @@ describe('updateTask', () => {
     expect(await response.json()).toMatchObject({ title: 'mine', tags: ['other'] });
   });
 
+  it('concurrent writers of a task take turns by a lease: no transaction fails, no change is lost', async () => {
+    const { call, id, dapr } = await setup();
+    const realTransact = dapr.transactState.bind(dapr);
+    let failed = 0;
+    dapr.transactState = async (store, ops) => {
+      // Yield first, so the writers' reads, claims and transactions interleave.
+      await new Promise((resolve) => setTimeout(resolve, 1));
+      return realTransact(store, ops).catch((error) => {
+        failed += 1;
+        throw error;
+      });
+    };
+    const patches = [
+      { title: 't2' },
+      { description: 'd2' },
+      { priority: 'high' },
+      { tags: ['x'] },
+      { dueAt: '2026-12-24T00:00:00.000Z' },
+    ];
+    const responses = await Promise.all(patches.map((patch) => call('PATCH', `/tasks/${id}`, patch)));
+    expect(responses.map((r) => r.status)).toEqual(patches.map(() => 200));
+    expect(failed).toBe(0);
+    expect(dapr.state.get(`task|${id}`)?.value).toMatchObject(Object.assign({}, ...patches));
+    const versions = dapr.published
+      .filter((e) => e.metadata.type === 'task.updated')
+      .map((e) => e.metadata.time);
+    expect(versions).toHaveLength(patches.length);
+    expect(new Set(versions).size).toBe(patches.length);
+  });
+
   it('tells an outage (503) from a conflict when the transaction fails', async () => {
     const { call, id, dapr } = await setup();
     dapr.failNext(

@@ -104,3 +104,44 @@ export function kedaReplicas(totalLag: number, partitions: number, scaling: Kafk
   const wanted = Math.ceil(counted / scaling.lagThreshold);
   return Math.min(scaling.maxReplicaCount, Math.max(1, scaling.minReplicaCount, wanted));
 }
+
+export interface TopicRecord {
+  partition: number;
+  /** The record key; undefined for a record without one. */
+  key: string | undefined;
+  value: string;
+}
+
+/** Every record of a topic from its beginning (what arrived within a few seconds of reading). */
+export async function topicRecords(bootstrap: string, topic: string): Promise<TopicRecord[]> {
+  const out = await kafkaTool('org.apache.kafka.tools.consumer.ConsoleConsumer', [
+    '--bootstrap-server',
+    bootstrap,
+    '--topic',
+    topic,
+    '--from-beginning',
+    '--timeout-ms',
+    '4000',
+    ...[
+      '--property',
+      'print.partition=true',
+      '--property',
+      'print.key=true',
+      '--property',
+      'print.value=true',
+    ],
+  ]).catch((error: { stdout?: string }) => {
+    // The console consumer exits non-zero when its timeout ends the read; what it printed counts.
+    if (typeof error.stdout === 'string') return error.stdout;
+    throw error;
+  });
+  return out
+    .split('\n')
+    .map((line) => /^Partition:(\d+)\t(.*?)\t(.*)$/.exec(line))
+    .filter((match) => match !== null)
+    .map(([, partition, key, value]) => ({
+      partition: Number(partition),
+      key: key === 'null' ? undefined : key,
+      value: value ?? '',
+    }));
+}

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
+import { TASK_WRITES_TOPIC } from '../../shared/write-relay.ts';
 import { type DaprBinaries, provisionDapr } from './dapr-runtime.ts';
 import {
   defaultInfraPorts,
@@ -111,6 +112,10 @@ export interface Stack {
   dataDir: string;
   logDir: string;
   url: string;
+  /** The Kafka bootstrap address on the Kafka profiles. */
+  kafka?: string;
+  /** The stack's own scheduler, to stop and start again on its own (a test of an outage). */
+  scheduler?: { stop(): Promise<void>; start(): Promise<void> };
   stop(): Promise<void>;
 }
 
@@ -149,6 +154,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
   const apiToken = await ensureSecretsFile(secretsFile);
   const appToken = randomBytes(24).toString('base64url');
   const started: Array<Pick<Started, 'stop'>> = [];
+  let scheduler: Started | undefined;
   const stop = async () => {
     for (const process of started.reverse()) await process.stop();
   };
@@ -156,7 +162,9 @@ export async function startStack(options: StackOptions): Promise<Stack> {
   try {
     const servers = options.servers === false ? [] : profileSpecs[profile].servers;
     if (servers.length > 0) {
-      const topics = { [outboxTopic(appId, 'task-events')]: options.outboxPartitions ?? OUTBOX_PARTITIONS };
+      const topics = {
+        [outboxTopic(appId, TASK_WRITES_TOPIC)]: options.outboxPartitions ?? OUTBOX_PARTITIONS,
+      };
       const infra: Infra = await startInfra(
         servers,
         dataDir,
@@ -167,35 +175,8 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       started.push(infra);
     }
     if (options.scheduler !== false) {
-      const scheduler = startProcess(
-        'scheduler',
-        binaries.scheduler,
-        [
-          '--port',
-          String(ports.scheduler),
-          '--listen-address',
-          '127.0.0.1',
-          '--healthz-port',
-          String(ports.schedulerHealth),
-          '--healthz-listen-address',
-          '127.0.0.1',
-          '--metrics-port',
-          String(ports.schedulerMetrics),
-          '--metrics-listen-address',
-          '127.0.0.1',
-          '--etcd-data-dir',
-          join(dataDir, 'scheduler'),
-          '--etcd-client-port',
-          String(ports.etcdClient),
-          '--etcd-initial-cluster',
-          `dapr-scheduler-server-0=http://127.0.0.1:${ports.etcdPeer}`,
-        ],
-        { cwd: workDir, output: join(logDir, 'scheduler.log') },
-      );
-      started.push(scheduler);
-      await waitFor('scheduler', () => httpOk(`http://127.0.0.1:${ports.schedulerHealth}/healthz`), {
-        alive: () => scheduler.child.exitCode === null,
-      });
+      scheduler = await startScheduler(binaries, ports, workDir, logDir);
+      started.push({ stop: () => scheduler?.stop() ?? Promise.resolve() });
     }
 
     const [command = process.execPath, ...args] = options.app;
@@ -247,7 +228,8 @@ export async function startStack(options: StackOptions): Promise<Stack> {
         '--scheduler-host-address',
         `127.0.0.1:${ports.scheduler}`,
         '--log-level',
-        'info',
+        // DAPRD_LOG_LEVEL=debug also shows the Kafka client's (sarama's) own log lines.
+        process.env.DAPRD_LOG_LEVEL ?? 'info',
       ],
       { cwd: workDir, output: join(logDir, 'daprd.log'), env: { APP_API_TOKEN: appToken } },
     );
@@ -271,6 +253,19 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     dataDir,
     logDir,
     url: `http://127.0.0.1:${ports.app}`,
+    ...(options.scheduler === false
+      ? {}
+      : {
+          scheduler: {
+            stop: async () => scheduler?.stop(),
+            start: async () => {
+              scheduler = await startScheduler(binaries, ports, workDir, logDir);
+            },
+          },
+        }),
+    ...((profileSpecs[profile].servers as readonly Server[]).includes('kafka')
+      ? { kafka: `127.0.0.1:${(options.infraPorts ?? defaultInfraPorts).kafka}` }
+      : {}),
     stop,
   };
 }
@@ -289,4 +284,43 @@ async function subscribed(ports: Ports, appToken: string): Promise<boolean> {
   } catch {
     return false;
   }
+}
+
+/** The scheduler with its embedded etcd under `.data/scheduler`; resolves once it is healthy. */
+async function startScheduler(binaries: DaprBinaries, ports: Ports, workDir: string, logDir: string) {
+  const dataDir = join(workDir, '.data');
+  const scheduler = startProcess(
+    'scheduler',
+    binaries.scheduler,
+    [
+      '--port',
+      String(ports.scheduler),
+      '--listen-address',
+      '127.0.0.1',
+      '--healthz-port',
+      String(ports.schedulerHealth),
+      '--healthz-listen-address',
+      '127.0.0.1',
+      '--metrics-port',
+      String(ports.schedulerMetrics),
+      '--metrics-listen-address',
+      '127.0.0.1',
+      '--etcd-data-dir',
+      join(dataDir, 'scheduler'),
+      '--etcd-client-port',
+      String(ports.etcdClient),
+      '--etcd-initial-cluster',
+      `dapr-scheduler-server-0=http://127.0.0.1:${ports.etcdPeer}`,
+    ],
+    { cwd: workDir, output: join(logDir, 'scheduler.log') },
+  );
+  try {
+    await waitFor('scheduler', () => httpOk(`http://127.0.0.1:${ports.schedulerHealth}/healthz`), {
+      alive: () => scheduler.child.exitCode === null,
+    });
+  } catch (error) {
+    await scheduler.stop();
+    throw error;
+  }
+  return scheduler;
 }

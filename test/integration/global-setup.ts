@@ -15,6 +15,7 @@ declare module 'vitest' {
       daprHttp: number;
       dataDir: string;
       logDir: string;
+      kafka?: string | undefined;
     };
   }
 }
@@ -50,6 +51,7 @@ export default async function setup(project: TestProject) {
     daprHttp: stack.ports.daprHttp,
     dataDir: stack.dataDir,
     logDir: stack.logDir,
+    kafka: stack.kafka,
   });
   return async () => {
     await stack.stop();

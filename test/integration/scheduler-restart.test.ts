@@ -12,7 +12,7 @@ import { testProfile, testResources } from './resources.ts';
  * scheduled reminder: the job lives in the scheduler's embedded etcd under
  * `.data/scheduler`, so it fires after the restart.
  */
-describe('jobs survive a restart of the app, daprd and the scheduler', async () => {
+describe('jobs survive a restart of the app, daprd and the scheduler; failed deliveries are retried', async () => {
   const workDir = await mkdtemp(join(tmpdir(), 'tasks-restart-'));
   const ports = await freePorts();
   const resources = await testResources(testProfile(), workDir);
@@ -66,6 +66,30 @@ describe('jobs survive a restart of the app, daprd and the scheduler', async () 
       (n) => n === 1,
       60_000,
     );
+  });
+
+  it('an event whose handler fails while the scheduler is down is redelivered until it succeeds', async () => {
+    const current = stack as Stack;
+    await current.scheduler?.stop();
+    // onTaskEvent cannot schedule the reminder job without the scheduler: it throws, the delivery is a RETRY.
+    const remindAt = new Date(Date.now() + 3_600_000).toISOString();
+    const task = await (await api(current, 'POST', '/tasks', { title: 'retry', remindAt })).json();
+    const failures = await eventually(
+      () => appLog('event handler failed; daprd will redeliver', { subject: task.id }, current.logDir),
+      (lines) => lines.length > 0,
+      60_000,
+    );
+    expect(await jobStatus(task.id)).not.toBe(200);
+    await current.scheduler?.start();
+    // A later delivery of the same event succeeds: the job appears, and the history has the event once.
+    await eventually(
+      () => jobStatus(task.id),
+      (status) => status === 200,
+      90_000,
+    );
+    const entries = (await (await api(current, 'GET', `/tasks/${task.id}/activity`)).json()).entries;
+    expect(entries.map((e: { type: string }) => e.type)).toEqual(['task.created']);
+    console.log(`${failures.length} failed deliveries before the scheduler came back`);
   });
 
   it('a reminder scheduled before the restart fires after it', async () => {

@@ -1,0 +1,1 @@
+export { relayTaskWrite } from './relayTaskWrite.ts';
