@@ -1,3 +1,5 @@
+import { traceHeaders } from './telemetry.ts';
+
 /**
  * The sidecar gateway: one method per daprd HTTP API call, typed errors, no
  * retries of its own (retry policy belongs to the caller or to Dapr's
@@ -207,7 +209,8 @@ export function createHttpGateway(options: HttpGatewayOptions): DaprGateway {
     body?: unknown,
     extra: { headers?: Record<string, string>; passThrough?: boolean } = {},
   ): Promise<Response> {
-    const headers: Record<string, string> = {};
+    // The current span's W3C context: daprd's spans for this call become its children.
+    const headers: Record<string, string> = traceHeaders();
     if (body !== undefined) headers['content-type'] = 'application/json';
     Object.assign(headers, extra.headers);
     if (apiToken) headers['dapr-api-token'] = apiToken;

@@ -1,4 +1,12 @@
-/** Structured JSON logs, one object a line on stdout (stderr for errors). */
+import pino from 'pino';
+import { traceIds } from './telemetry.ts';
+
+/**
+ * Structured JSON logs (pino), one object a line on stdout: `level` (a
+ * name), `time` (ISO), `msg`, the logger's bindings (`app` is the app-id,
+ * `unit` what the process runs, `function` inside an invocation) and, inside
+ * a span, `trace_id` and `span_id`, so a line leads to its trace.
+ */
 export type LogFields = Record<string, unknown>;
 
 export interface Logger {
@@ -8,33 +16,30 @@ export interface Logger {
   child(fields: LogFields): Logger;
 }
 
-export function createLogger(base: LogFields = {}, write = defaultWrite): Logger {
-  const emit =
-    (level: string) =>
-    (msg: string, fields: LogFields = {}) =>
-      write(
-        level,
-        JSON.stringify({ level, time: new Date().toISOString(), msg, ...base, ...fields }, errorReplacer),
-      );
+/** Fields that must never reach a log line, wherever they appear one level down. */
+const secrets = ['authorization', 'dapr-api-token', 'apiToken', 'token', 'password'];
+
+export function createLogger(base: LogFields = {}, destination?: pino.DestinationStream): Logger {
+  const options: pino.LoggerOptions = {
+    base,
+    messageKey: 'msg',
+    timestamp: pino.stdTimeFunctions.isoTime,
+    formatters: { level: (label) => ({ level: label }) },
+    mixin: traceIds,
+    serializers: { error: pino.stdSerializers.err, cause: pino.stdSerializers.err },
+    redact: { paths: secrets.flatMap((key) => [`["${key}"]`, `*["${key}"]`]), censor: '[redacted]' },
+  };
+  return wrap(destination ? pino(options, destination) : pino(options));
+}
+
+function wrap(logger: pino.Logger): Logger {
   return {
-    info: emit('info'),
-    warn: emit('warn'),
-    error: emit('error'),
-    child: (fields) => createLogger({ ...base, ...fields }, write),
+    info: (msg, fields = {}) => logger.info(fields, msg),
+    warn: (msg, fields = {}) => logger.warn(fields, msg),
+    error: (msg, fields = {}) => logger.error(fields, msg),
+    child: (fields) => wrap(logger.child(fields)),
   };
 }
 
-function defaultWrite(level: string, line: string) {
-  (level === 'error' ? process.stderr : process.stdout).write(`${line}\n`);
-}
-
-function errorReplacer(_key: string, value: unknown): unknown {
-  if (value instanceof Error) {
-    const cause: object = value.cause === undefined ? {} : { cause: errorReplacer('cause', value.cause) };
-    return { name: value.name, message: value.message, ...cause };
-  }
-  return value;
-}
-
 /** A logger that drops everything: for unit tests. */
-export const silentLogger: Logger = createLogger({}, () => {});
+export const silentLogger: Logger = wrap(pino({ enabled: false }));

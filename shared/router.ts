@@ -14,6 +14,7 @@ import {
   isHttpFunction,
 } from './function.ts';
 import { Problem } from './problem.ts';
+import { invocation, setOutcome } from './telemetry.ts';
 import { isTriggerPath, mountEventTriggers } from './triggers.ts';
 
 export interface RouterOptions {
@@ -109,7 +110,7 @@ export function createRouter({ deps, functions, apiToken, readiness }: RouterOpt
 function mountHttpFunction(app: OpenAPIHono<AppEnv>, fn: HttpFunction, auth: MiddlewareHandler) {
   const route = fn.trigger.route;
   const internal = fn.trigger.caller === 'daprd';
-  const middleware: MiddlewareHandler[] = [auth];
+  const middleware: MiddlewareHandler[] = [traced(fn), auth];
   if (route.request?.body) middleware.push(requireJson);
   app.openapi(
     {
@@ -121,6 +122,27 @@ function mountHttpFunction(app: OpenAPIHono<AppEnv>, fn: HttpFunction, auth: Mid
     fn.handler,
   );
 }
+
+/**
+ * The invocation's span (parent: the caller's or daprd's `traceparent`) and
+ * its logger: the rest of the request, errors included, runs inside it.
+ */
+function traced(fn: HttpFunction): MiddlewareHandler<AppEnv> {
+  const kind = { name: fn.name, trigger: 'http' as const };
+  return async function traced(c, next) {
+    const attributes = { 'http.request.method': c.req.method, 'http.route': fn.trigger.route.path };
+    await invocation(kind, c.req.header(), attributes, async (span) => {
+      c.set('log', c.var.deps.log.child({ function: fn.name }));
+      await next();
+      const status = c.res.status;
+      const taskId = (c.req.param() as Record<string, string>).id ?? taskIdOf(c.res.headers.get('location'));
+      span.setAttributes({ 'http.response.status_code': status, ...(taskId ? { 'task.id': taskId } : {}) });
+      setOutcome(span, status >= 500 ? 'error' : 'success', status >= 500 ? `HTTP ${status}` : undefined);
+    });
+  };
+}
+
+const taskIdOf = (location: string | null) => location?.match(/^\/tasks\/([^/]+)$/)?.[1];
 
 const requireJson: MiddlewareHandler = async function requireJson(c, next) {
   const type = c.req.header('content-type') ?? '';

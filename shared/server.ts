@@ -9,6 +9,7 @@ import { createRouter } from './router.ts';
 import { watchSecret } from './secret.ts';
 import { TaskStore } from './task-store.ts';
 import { createTasksApi } from './tasks-client.ts';
+import { startTelemetry } from './telemetry-sdk.ts';
 
 export interface ServeOptions {
   /** What runs: an app name from apps.ts or a single function's name. */
@@ -23,6 +24,8 @@ export interface ServeOptions {
  */
 export function serve({ name, functions, env = process.env }: ServeOptions) {
   const config = loadConfig(env);
+  // Before anything serves: every invocation's span needs the SDK (OTEL_* variables); the service is the app-id, as daprd names it.
+  const telemetry = startTelemetry(config.APP_ID, env);
   const log = createLogger({ app: config.APP_ID, unit: name });
   const dapr = createHttpGateway({
     baseUrl: `http://${config.DAPR_HOST}:${config.DAPR_HTTP_PORT}`,
@@ -65,7 +68,10 @@ export function serve({ name, functions, env = process.env }: ServeOptions) {
   const stop = (signal: string) => {
     log.info('stopping', { signal });
     apiToken?.stop();
-    server.close(() => process.exit(0));
+    server.close(() => {
+      // Spans still in the batch go out before the process ends.
+      void telemetry.shutdown().finally(() => process.exit(0));
+    });
     setTimeout(() => process.exit(0), 5000).unref();
   };
   process.once('SIGTERM', () => stop('SIGTERM'));

@@ -12,6 +12,7 @@ import type {
 } from './function.ts';
 import type { Logger } from './log.ts';
 import { Problem } from './problem.ts';
+import { invocation, setOutcome, type TraceCarrier } from './telemetry.ts';
 
 /** The CloudEvent envelope daprd delivers; `data` is checked by each function's own schema. */
 const CloudEventEnvelope = z.looseObject({
@@ -81,7 +82,10 @@ export function mountEventTriggers(
           groupBySubject(bulk.data.entries).map(async (group) => {
             let blocked = false;
             for (const entry of group) {
-              const status: EventStatus = blocked ? 'RETRY' : await deliverEvent(fn, entry.event, deps);
+              // Each entry carries its publisher's trace context as CloudEvent attributes.
+              const status: EventStatus = blocked
+                ? 'RETRY'
+                : await deliverEvent(fn, entry.event, deps, traceContextOf(entry.event));
               blocked ||= status === 'RETRY';
               statuses.set(entry.entryId, status);
             }
@@ -91,7 +95,9 @@ export function mountEventTriggers(
           statuses: bulk.data.entries.map(({ entryId }) => ({ entryId, status: statuses.get(entryId) })),
         });
       }
-      return c.json({ status: await deliverEvent(fn, body, deps) });
+      // daprd's traceparent header names its delivery span; without one, the event's own.
+      const carrier = c.req.header('traceparent') ? c.req.header() : traceContextOf(body);
+      return c.json({ status: await deliverEvent(fn, body, deps, carrier) });
     });
   }
 
@@ -101,18 +107,30 @@ export function mountEventTriggers(
       const fn = jobs.find((job) => name.startsWith(job.trigger.prefix));
       if (!fn) throw new Problem(404, 'Not Found', `No function handles job ${name}.`);
       const log = deps.log.child({ function: fn.name, trigger: 'job', job: name });
-      const data = fn.trigger.data.safeParse(await c.req.json().catch(() => undefined));
-      if (!data.success) {
-        // A payload that does not parse never will: acknowledge so the scheduler stops firing it.
-        log.warn('job payload is invalid; dropped', { issues: data.error.issues });
-        return c.json({ status: 'DROP' });
-      }
-      await runOrFail(
-        () => fn.handler({ name, data: data.data }, { deps, log }),
-        log,
-        'the scheduler fires it again',
+      const payload = await c.req.json().catch(() => undefined);
+      return invocation(
+        { name: fn.name, trigger: 'job' },
+        c.req.header(),
+        { 'job.name': name },
+        async (span) => {
+          const data = fn.trigger.data.safeParse(payload);
+          if (!data.success) {
+            // A payload that does not parse never will: acknowledge so the scheduler stops firing it.
+            log.warn('job payload is invalid; dropped', { issues: data.error.issues });
+            setOutcome(span, 'drop');
+            return c.json({ status: 'DROP' });
+          }
+          const taskId = (data.data as { taskId?: unknown } | null)?.taskId;
+          if (typeof taskId === 'string') span.setAttribute('task.id', taskId);
+          await runOrFail(
+            () => fn.handler({ name, data: data.data }, { deps, log }),
+            log,
+            'the scheduler fires it again',
+          );
+          setOutcome(span, 'success');
+          return c.json({ status: 'SUCCESS' });
+        },
       );
-      return c.json({ status: 'SUCCESS' });
     });
   }
 
@@ -122,13 +140,26 @@ export function mountEventTriggers(
     app.post(path, onlyDaprd, async (c) => {
       const log = deps.log.child({ function: fn.name, trigger: 'binding' });
       const text = await c.req.text();
-      const data = fn.trigger.data.safeParse(text ? safeJson(text) : undefined);
-      if (!data.success) {
-        log.warn('binding payload is invalid; dropped', { issues: data.error.issues });
-        return c.json({ status: 'DROP' });
-      }
-      await runOrFail(() => fn.handler({ data: data.data }, { deps, log }), log, 'daprd reports the failure');
-      return c.json({ status: 'SUCCESS' });
+      return invocation(
+        { name: fn.name, trigger: 'binding' },
+        c.req.header(),
+        { 'binding.name': fn.trigger.binding },
+        async (span) => {
+          const data = fn.trigger.data.safeParse(text ? safeJson(text) : undefined);
+          if (!data.success) {
+            log.warn('binding payload is invalid; dropped', { issues: data.error.issues });
+            setOutcome(span, 'drop');
+            return c.json({ status: 'DROP' });
+          }
+          await runOrFail(
+            () => fn.handler({ data: data.data }, { deps, log }),
+            log,
+            'daprd reports the failure',
+          );
+          setOutcome(span, 'success');
+          return c.json({ status: 'SUCCESS' });
+        },
+      );
     });
   }
 }
@@ -146,10 +177,36 @@ function groupBySubject<E extends { entryId: string; event: unknown }>(entries: 
   return [...groups.values()];
 }
 
-/** One event through a topic function: parse, run, map the outcome to daprd's ack status. */
-export async function deliverEvent(fn: TopicFunction, raw: unknown, deps: Deps): Promise<EventStatus> {
-  const log = deps.log.child({ function: fn.name, trigger: 'topic' });
+/**
+ * One event through a topic function, in the function's span (child of
+ * `carrier`'s trace context): parse, run, map the outcome to daprd's ack status.
+ */
+export async function deliverEvent(
+  fn: TopicFunction,
+  raw: unknown,
+  deps: Deps,
+  carrier: TraceCarrier = traceContextOf(raw),
+): Promise<EventStatus> {
   const envelope = CloudEventEnvelope.safeParse(raw);
+  const { id, type, subject } = envelope.success ? envelope.data : {};
+  const attributes = {
+    ...(id ? { 'messaging.message.id': id } : {}),
+    ...(type ? { 'cloudevents.event_type': type } : {}),
+    ...(subject ? { 'task.id': subject } : {}),
+  };
+  return invocation({ name: fn.name, trigger: 'topic' }, carrier, attributes, async (span) => {
+    const status = await handleEvent(fn, envelope, deps);
+    setOutcome(span, status === 'SUCCESS' ? 'success' : status === 'RETRY' ? 'retry' : 'drop');
+    return status;
+  });
+}
+
+async function handleEvent(
+  fn: TopicFunction,
+  envelope: ReturnType<typeof CloudEventEnvelope.safeParse>,
+  deps: Deps,
+): Promise<EventStatus> {
+  const log = deps.log.child({ function: fn.name, trigger: 'topic' });
   if (!envelope.success) {
     log.warn('event dropped: not a CloudEvent', { issues: envelope.error.issues });
     return 'DROP';
@@ -174,6 +231,15 @@ export async function deliverEvent(fn: TopicFunction, raw: unknown, deps: Deps):
     log.error('event handler failed; daprd will redeliver', { eventId: id, type, subject, error });
     return 'RETRY';
   }
+}
+
+/** The W3C trace context a CloudEvent carries (`traceparent`, `tracestate`), when it has one. */
+function traceContextOf(event: unknown): TraceCarrier {
+  const { traceparent, tracestate } = (event ?? {}) as Record<string, unknown>;
+  return {
+    ...(typeof traceparent === 'string' ? { traceparent } : {}),
+    ...(typeof tracestate === 'string' ? { tracestate } : {}),
+  };
 }
 
 /** CloudEvent attributes that are neither the spec's own nor added by daprd on delivery. */

@@ -1,0 +1,151 @@
+import { Writable } from 'node:stream';
+import { tracing } from '@opentelemetry/sdk-node';
+import { afterAll, beforeEach, describe, expect, it } from 'vitest';
+import { createTask } from '../functions/createTask/index.ts';
+import { onTaskEvent } from '../functions/onTaskEvent/index.ts';
+import { createHttpGateway } from './dapr.ts';
+import { createLogger } from './log.ts';
+import { invocation, setOutcome, traceHeaders } from './telemetry.ts';
+import { startTelemetry } from './telemetry-sdk.ts';
+import { createTestApp } from './testing.ts';
+
+const exporter = new tracing.InMemorySpanExporter();
+const sdk = startTelemetry('telemetry-test', {}, [new tracing.SimpleSpanProcessor(exporter)]);
+afterAll(() => sdk.shutdown());
+beforeEach(() => exporter.reset());
+/** The ended spans; export waits for the resource's detected attributes, so give it a moment. */
+async function finished() {
+  await new Promise((resolve) => setTimeout(resolve, 50));
+  return exporter.getFinishedSpans();
+}
+
+const daprdSpan = { traceId: '4bf92f3577b34da6a3ce929d0e0e4736', spanId: '00f067aa0ba902b7' };
+const traceparent = `00-${daprdSpan.traceId}-${daprdSpan.spanId}-01`;
+
+function captured() {
+  const lines: Array<Record<string, unknown>> = [];
+  const stream = new Writable({
+    write(chunk, _encoding, done) {
+      lines.push(JSON.parse(String(chunk)));
+      done();
+    },
+  });
+  return { lines, log: createLogger({ app: 'tasks', unit: 'all' }, stream) };
+}
+
+describe('telemetry', () => {
+  it("makes one span per invocation, a child of daprd's traceparent, and passes its context on", async () => {
+    let sent: Record<string, string> = {};
+    const result = await invocation(
+      { name: 'onTaskEvent', trigger: 'topic' },
+      { traceparent },
+      { 'task.id': 't1' },
+      async (span) => {
+        sent = traceHeaders();
+        setOutcome(span, 'retry');
+        return 'RETRY';
+      },
+    );
+    expect(result).toBe('RETRY');
+    const [span] = await finished();
+    expect(span?.name).toBe('onTaskEvent');
+    expect(span?.spanContext().traceId).toBe(daprdSpan.traceId);
+    expect(span?.parentSpanContext?.spanId).toBe(daprdSpan.spanId);
+    expect(span?.attributes).toMatchObject({
+      'faas.name': 'onTaskEvent',
+      'faas.trigger': 'topic',
+      'faas.outcome': 'retry',
+      'task.id': 't1',
+    });
+    // A call to daprd inside the invocation names this span as its parent.
+    expect(sent.traceparent).toBe(`00-${daprdSpan.traceId}-${span?.spanContext().spanId}-01`);
+  });
+
+  it('starts a new trace without a traceparent, and records a throw as an error', async () => {
+    await expect(
+      invocation({ name: 'reminderJob', trigger: 'job' }, {}, {}, async () => {
+        throw new Error('scheduler down');
+      }),
+    ).rejects.toThrow('scheduler down');
+    const [span] = await finished();
+    expect(span?.parentSpanContext).toBeUndefined();
+    expect(span?.attributes['faas.outcome']).toBe('error');
+    expect(span?.status.code).toBe(2);
+  });
+
+  it('log lines carry the trace and span ids inside an invocation, and never a secret', async () => {
+    const { lines, log } = captured();
+    await invocation({ name: 'createTask', trigger: 'http' }, { traceparent }, {}, async () => {
+      log.child({ function: 'createTask' }).info('created', {
+        taskId: 't1',
+        headers: { authorization: 'Bearer s3cret' },
+        apiToken: 's3cret',
+      });
+    });
+    log.warn('outside', { error: new Error('boom') });
+    const [inside, outside] = lines;
+    const span = (await finished())[0]?.spanContext();
+    expect(inside).toMatchObject({
+      level: 'info',
+      msg: 'created',
+      app: 'tasks',
+      function: 'createTask',
+      taskId: 't1',
+      trace_id: span?.traceId,
+      span_id: span?.spanId,
+    });
+    expect(JSON.stringify(lines)).not.toContain('s3cret');
+    expect(typeof inside?.time).toBe('string');
+    expect(outside).not.toHaveProperty('trace_id');
+    expect(outside?.error).toMatchObject({ type: 'Error', message: 'boom' });
+  });
+
+  it('the router gives HTTP and topic functions their spans: status, outcome, task id, parent', async () => {
+    const { call, fromDaprd } = createTestApp([createTask, onTaskEvent]);
+    const created = await call('POST', '/tasks', { title: 'traced' }, { traceparent });
+    const task = await created.json();
+    const bad = await call('POST', '/tasks', { title: '' }, { traceparent });
+    expect(bad.status).toBe(400);
+    const entry = {
+      entryId: '1',
+      event: {
+        id: 'e1',
+        type: 'task.created',
+        source: 'tasks',
+        specversion: '1.0',
+        subject: task.id,
+        traceparent,
+        data: task,
+      },
+    };
+    await fromDaprd('/events/onTaskEvent', { entries: [entry] });
+    const spans = await finished();
+    const http = spans.filter((span) => span.name === 'createTask');
+    expect(http.map((span) => span.attributes['http.response.status_code'])).toEqual([201, 400]);
+    expect(http[0]?.attributes).toMatchObject({ 'task.id': task.id, 'faas.outcome': 'success' });
+    const consumed = spans.find((span) => span.name === 'onTaskEvent');
+    expect(consumed?.parentSpanContext?.spanId).toBe(daprdSpan.spanId);
+    expect(consumed?.attributes).toMatchObject({
+      'faas.trigger': 'topic',
+      'faas.outcome': 'success',
+      'task.id': task.id,
+      'messaging.message.id': 'e1',
+    });
+  });
+
+  it("the gateway's calls to daprd carry the invocation's context", async () => {
+    const seen: Headers[] = [];
+    const dapr = createHttpGateway({
+      baseUrl: 'http://daprd',
+      fetch: async (_url, init) => {
+        seen.push(new Headers(init?.headers));
+        return new Response(null, { status: 204 });
+      },
+    });
+    await invocation({ name: 'getTask', trigger: 'http' }, { traceparent }, {}, () =>
+      dapr.getState('statestore', 'k'),
+    );
+    const span = (await finished())[0]?.spanContext();
+    expect(seen[0]?.get('traceparent')).toBe(`00-${daprdSpan.traceId}-${span?.spanId}-01`);
+  });
+});
