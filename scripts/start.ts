@@ -1,16 +1,21 @@
 /**
  * npm start: provisions the Dapr binaries if needed, then runs the scheduler,
  * daprd and every function as one app on the embedded profile until Ctrl-C.
- *   npm start -- [--profile embedded] [--app all|tasks-api|<function>]
+ * With --observability, Jaeger v2 runs beside them and receives the app's and
+ * daprd's spans.
+ *   npm start -- [--profile embedded] [--app all|tasks-api|<function>] [--observability]
  */
+import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { defaultJaegerPorts, type Jaeger, startJaeger } from './lib/observability.ts';
 import { defaultPorts, type Profile, profiles, projectRoot, startStack } from './lib/stack.ts';
 
 const { values } = parseArgs({
   options: {
     profile: { type: 'string', default: 'embedded' },
     app: { type: 'string', default: 'all' },
+    observability: { type: 'boolean', default: false },
   },
 });
 if (!profiles.includes(values.profile as Profile)) {
@@ -20,12 +25,19 @@ if (!profiles.includes(values.profile as Profile)) {
 const port = Number(process.env.PORT ?? defaultPorts.app);
 const ports = { ...defaultPorts, app: port };
 
+let jaeger: Jaeger | undefined;
+if (values.observability) {
+  const logDir = join(projectRoot, '.data', 'logs');
+  await mkdir(logDir, { recursive: true });
+  jaeger = await startJaeger(defaultJaegerPorts, logDir);
+}
 const stack = await startStack({
   profile: values.profile as Profile,
   workDir: projectRoot,
   ports,
   app: [process.execPath, 'main.ts', values.app],
   appOutput: 'inherit',
+  ...(jaeger ? { otlpHttp: `127.0.0.1:${jaeger.ports.otlpHttp}` } : {}),
 });
 
 console.log(`
@@ -36,7 +48,7 @@ Tasks on Dapr is running (profile ${values.profile}, app ${values.app}).
   daprd         HTTP ${ports.daprHttp}, gRPC ${ports.daprGrpc}, metrics ${ports.daprMetrics}
   scheduler     127.0.0.1:${ports.scheduler}   (jobs in ${join(stack.dataDir, 'scheduler')})
   reminders     one JSON file each in ${join(stack.dataDir, 'notifications')}
-  logs          ${stack.logDir}
+  logs          ${stack.logDir}${jaeger ? `\n  Jaeger        ${jaeger.url}   (traces of the app and daprd; OTLP/HTTP on ${jaeger.otlpHttp})` : ''}
 Press Ctrl-C to stop.
 `);
 
@@ -47,6 +59,7 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     stopping = true;
     console.log('\nStopping the app, daprd and the scheduler…');
     await stack.stop();
+    await jaeger?.stop();
     console.log('Stopped.');
     process.exit(0);
   });

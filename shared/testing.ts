@@ -77,10 +77,14 @@ export function createTestApp(functions: readonly FunctionDefinition[], override
   }
 
   /** A POST as daprd makes it to the app (app API token, JSON body): deliveries, jobs, bindings. */
-  function fromDaprd(path: string, body?: unknown): Promise<TestResponse> {
+  function fromDaprd(
+    path: string,
+    body?: unknown,
+    headers: Record<string, string> = {},
+  ): Promise<TestResponse> {
     return raw(path, {
       method: 'POST',
-      headers: { 'dapr-api-token': TEST_APP_TOKEN, 'content-type': 'application/json' },
+      headers: { 'dapr-api-token': TEST_APP_TOKEN, 'content-type': 'application/json', ...headers },
       ...(body === undefined ? {} : { body: JSON.stringify(body) }),
     });
   }

@@ -100,3 +100,13 @@ export async function httpOk(url: string, headers: Record<string, string> = {}):
   await response.body?.cancel();
   return response.ok;
 }
+
+/** Waits until `check` passes for a process just started; if it exits or never passes, stops it and throws. */
+export async function untilReady(started: Started, check: () => Promise<boolean>): Promise<void> {
+  try {
+    await waitFor(started.name, check, { alive: () => started.child.exitCode === null });
+  } catch (error) {
+    await started.stop();
+    throw error;
+  }
+}

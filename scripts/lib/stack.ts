@@ -13,7 +13,7 @@ import {
   type Server,
   startInfra,
 } from './infra.ts';
-import { freePort, httpOk, type Started, startProcess, waitFor } from './processes.ts';
+import { freePort, httpOk, type Started, startProcess, untilReady, waitFor } from './processes.ts';
 
 export const projectRoot = resolve(import.meta.dirname, '../..');
 
@@ -97,6 +97,12 @@ export interface StackOptions {
   outboxPartitions?: number;
   /** Extra environment of the app (e.g. PUBSUB_BULK=true). */
   appEnv?: Record<string, string>;
+  /**
+   * Where the app and daprd send spans over OTLP/HTTP (`127.0.0.1:<port>`, a
+   * Jaeger's). Default: the app sends none, daprd tries components/config.yaml's
+   * 127.0.0.1:4318 (where `npm start -- --observability` runs Jaeger).
+   */
+  otlpHttp?: string;
   /** App output: `inherit` shows it in this terminal; otherwise it goes to .data/logs/app.log. */
   appOutput?: 'inherit' | 'file';
   log?: (line: string) => void;
@@ -189,6 +195,9 @@ export async function startStack(options: StackOptions): Promise<Stack> {
         DAPR_HTTP_PORT: String(ports.daprHttp),
         APP_API_TOKEN: appToken,
         ...profileSpecs[profile].appEnv,
+        ...(options.otlpHttp
+          ? { OTEL_EXPORTER_OTLP_ENDPOINT: `http://${options.otlpHttp}`, OTEL_BSP_SCHEDULE_DELAY: '200' }
+          : {}),
         ...options.appEnv,
       },
     });
@@ -224,7 +233,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
           path,
         ]),
         '--config',
-        join(projectRoot, 'components', 'config.yaml'),
+        await daprdConfig(dataDir, options.otlpHttp),
         '--scheduler-host-address',
         `127.0.0.1:${ports.scheduler}`,
         '--log-level',
@@ -314,13 +323,18 @@ async function startScheduler(binaries: DaprBinaries, ports: Ports, workDir: str
     ],
     { cwd: workDir, output: join(logDir, 'scheduler.log') },
   );
-  try {
-    await waitFor('scheduler', () => httpOk(`http://127.0.0.1:${ports.schedulerHealth}/healthz`), {
-      alive: () => scheduler.child.exitCode === null,
-    });
-  } catch (error) {
-    await scheduler.stop();
-    throw error;
-  }
+  await untilReady(scheduler, () => httpOk(`http://127.0.0.1:${ports.schedulerHealth}/healthz`));
   return scheduler;
+}
+
+/** daprd's Configuration: components/config.yaml, with its OTLP endpoint moved when one is given. */
+async function daprdConfig(dataDir: string, otlpHttp: string | undefined): Promise<string> {
+  const file = join(projectRoot, 'components', 'config.yaml');
+  if (!otlpHttp) return file;
+  const yaml = await readFile(file, 'utf8');
+  const moved = yaml.replace(/endpointAddress: "[^"]*"/, `endpointAddress: "${otlpHttp}"`);
+  if (moved === yaml) throw new Error(`${file}: no tracing endpointAddress to move`);
+  const copy = join(dataDir, 'config.yaml');
+  await writeFile(copy, moved);
+  return copy;
 }

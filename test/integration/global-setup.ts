@@ -1,8 +1,9 @@
 import { existsSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestProject } from 'vitest/node';
+import { freeJaegerPorts, startJaeger } from '../../scripts/lib/observability.ts';
 import { freePorts, projectRoot, type Stack, startStack } from '../../scripts/lib/stack.ts';
 import { testProfile, testResources } from './resources.ts';
 
@@ -16,6 +17,8 @@ declare module 'vitest' {
       dataDir: string;
       logDir: string;
       kafka?: string | undefined;
+      /** Jaeger's query API, where the app and daprd send their spans. */
+      jaeger: string;
     };
   }
 }
@@ -31,17 +34,23 @@ export default async function setup(project: TestProject) {
     throw new Error(`${bundle} is missing: run \`npm run build\` first (npm test does).`);
   const workDir = await mkdtemp(join(tmpdir(), 'tasks-it-'));
   const profile = testProfile();
+  const log = (line: string) => console.log(line);
   let stack: Stack;
+  const logDir = join(workDir, '.data', 'logs');
+  await mkdir(logDir, { recursive: true });
+  const jaeger = await startJaeger(await freeJaegerPorts(), logDir, log);
   try {
     stack = await startStack({
       profile,
       workDir,
       ports: await freePorts(),
       ...(await testResources(profile, workDir)),
+      otlpHttp: `127.0.0.1:${jaeger.ports.otlpHttp}`,
       app: [process.execPath, bundle],
-      log: (line) => console.log(line),
+      log,
     });
   } catch (error) {
+    await jaeger.stop();
     throw new Error(`could not start the ${profile} stack in ${workDir}: ${(error as Error).message}`);
   }
   project.provide('stack', {
@@ -52,9 +61,11 @@ export default async function setup(project: TestProject) {
     dataDir: stack.dataDir,
     logDir: stack.logDir,
     kafka: stack.kafka,
+    jaeger: jaeger.url,
   });
   return async () => {
     await stack.stop();
+    await jaeger.stop();
     if (!process.env.KEEP_TEST_DATA) await rm(workDir, { recursive: true, force: true });
   };
 }

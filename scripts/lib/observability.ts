@@ -1,0 +1,80 @@
+import { join, resolve } from 'node:path';
+import { goToolBinary } from './go-tool.ts';
+import { freePort, httpOk, type Started, startProcess, untilReady } from './processes.ts';
+
+const root = resolve(import.meta.dirname, '../..');
+
+/** Jaeger v2 (jaegertracing/jaeger's cmd/jaeger) at the version tools/jaeger/go.mod pins. */
+export function jaegerBinary(log: (line: string) => void = console.log): Promise<string> {
+  return goToolBinary({
+    dir: 'jaeger',
+    name: 'jaeger',
+    target: 'github.com/jaegertracing/jaeger/cmd/jaeger',
+    files: ['go.mod', 'go.sum'],
+    announce: () =>
+      log('[observability] building Jaeger v2 from the Go module proxy (about 3 minutes the first time)'),
+  });
+}
+
+export interface JaegerPorts {
+  query: number;
+  queryGrpc: number;
+  health: number;
+  otlpGrpc: number;
+  otlpHttp: number;
+}
+
+export const defaultJaegerPorts: JaegerPorts = {
+  query: 16686,
+  queryGrpc: 16685,
+  health: 13133,
+  otlpGrpc: 4317,
+  otlpHttp: 4318,
+};
+
+export async function freeJaegerPorts(): Promise<JaegerPorts> {
+  return {
+    query: await freePort(),
+    queryGrpc: await freePort(),
+    health: await freePort(),
+    otlpGrpc: await freePort(),
+    otlpHttp: await freePort(),
+  };
+}
+
+export interface Jaeger extends Pick<Started, 'stop'> {
+  ports: JaegerPorts;
+  /** The query API and UI, e.g. http://127.0.0.1:16686 */
+  url: string;
+  /** Where OTLP/HTTP goes: the app's OTEL_EXPORTER_OTLP_ENDPOINT. */
+  otlpHttp: string;
+}
+
+/** Starts Jaeger with observability/jaeger.yaml (OTLP in, memory storage) and waits for its health check. */
+export async function startJaeger(
+  ports: JaegerPorts,
+  logDir: string,
+  log: (line: string) => void = console.log,
+): Promise<Jaeger> {
+  const binary = await jaegerBinary(log);
+  const started = Date.now();
+  const jaeger = startProcess('jaeger', binary, ['--config', join(root, 'observability', 'jaeger.yaml')], {
+    cwd: root,
+    output: join(logDir, 'jaeger.log'),
+    env: {
+      JAEGER_QUERY_PORT: String(ports.query),
+      JAEGER_QUERY_GRPC_PORT: String(ports.queryGrpc),
+      JAEGER_HEALTH_PORT: String(ports.health),
+      JAEGER_OTLP_GRPC_PORT: String(ports.otlpGrpc),
+      JAEGER_OTLP_HTTP_PORT: String(ports.otlpHttp),
+    },
+  });
+  await untilReady(jaeger, () => httpOk(`http://127.0.0.1:${ports.health}/status`));
+  log(`[observability] jaeger ready on 127.0.0.1:${ports.query} (${Date.now() - started} ms)`);
+  return {
+    ports,
+    url: `http://127.0.0.1:${ports.query}`,
+    otlpHttp: `http://127.0.0.1:${ports.otlpHttp}`,
+    stop: () => jaeger.stop(),
+  };
+}

@@ -1,0 +1,132 @@
+import { randomBytes } from 'node:crypto';
+import { describe, expect, it } from 'vitest';
+import { activityTypes, api, eventually, stack } from './client.ts';
+
+interface JaegerSpan {
+  traceID: string;
+  spanID: string;
+  operationName: string;
+  processID: string;
+  references: Array<{ refType: string; spanID: string }>;
+  tags: Array<{ key: string; value: unknown }>;
+}
+interface JaegerTrace {
+  traceID: string;
+  spans: JaegerSpan[];
+  processes: Record<string, { serviceName: string }>;
+}
+
+/** The trace as Jaeger's query API returns it, or undefined while it has none. */
+async function jaegerTrace(traceId: string): Promise<JaegerTrace | undefined> {
+  const response = await fetch(`${stack().jaeger}/api/traces/${traceId}`);
+  if (!response.ok) return undefined;
+  return ((await response.json()) as { data?: JaegerTrace[] }).data?.[0];
+}
+
+/** Traces of the last minutes that hold a span of `operation`. */
+async function jaegerTraces(operation: string): Promise<JaegerTrace[]> {
+  const query = new URLSearchParams({ service: 'tasks', operation, lookback: '1h', limit: '50' });
+  const response = await fetch(`${stack().jaeger}/api/traces?${query}`);
+  return ((await response.json()) as { data?: JaegerTrace[] }).data ?? [];
+}
+
+const tag = (span: JaegerSpan | undefined, key: string) => span?.tags.find((t) => t.key === key)?.value;
+const parentOf = (span: JaegerSpan | undefined) =>
+  span?.references.find((r) => r.refType === 'CHILD_OF')?.spanID;
+
+/** The first span of `name` in the trace whose parent is `parent` (any parent when undefined). */
+function child(trace: JaegerTrace, name: string, parent?: JaegerSpan): JaegerSpan | undefined {
+  return trace.spans.find(
+    (s) => s.operationName === name && (parent === undefined || parentOf(s) === parent.spanID),
+  );
+}
+
+// The app and daprd send their spans to a Jaeger of the suite's own (global-setup.ts).
+describe('one trace from the request to the event handlers, read back from Jaeger', () => {
+  it('POST /tasks: createTask, daprd’s transaction, the relay, daprd’s delivery and onTaskEvent', async () => {
+    const traceId = randomBytes(16).toString('hex');
+    const clientSpan = randomBytes(8).toString('hex');
+    const response = await api(
+      'POST',
+      '/tasks',
+      { title: 'traced' },
+      { traceparent: `00-${traceId}-${clientSpan}-01` },
+    );
+    expect(response.status).toBe(201);
+    const task = await response.json();
+    await eventually(
+      () => activityTypes(task.id),
+      (t) => t.length === 1,
+      60_000,
+    );
+    // daprd sends its spans in batches (every few seconds): wait until every kind has arrived.
+    const wanted = ['createTask', '/v1.0/state/statestore/transaction', 'relayTaskWrite'];
+    wanted.push('/v1.0/publish/pubsub/task-events', 'pubsub/task-events', 'onTaskEvent');
+    const trace = (await eventually(
+      () => jaegerTrace(traceId),
+      (t) => wanted.every((name) => t?.spans.some((s) => s.operationName === name)),
+      30_000,
+    )) as JaegerTrace;
+
+    const create = child(trace, 'createTask');
+    expect(parentOf(create)).toBe(clientSpan);
+    expect(tag(create, 'task.id')).toBe(task.id);
+    expect(tag(create, 'http.response.status_code')).toBe(201);
+    // daprd's spans of the app's calls are the app span's children: the transaction (with the outbox).
+    const transaction = child(trace, '/v1.0/state/statestore/transaction', create);
+    expect(transaction, 'daprd span of the state transaction').toBeDefined();
+    // The relay continues the writer's trace (daprd's outbox delivery itself starts a new one).
+    const relay = child(trace, 'relayTaskWrite', transaction);
+    expect(tag(relay, 'faas.outcome')).toBe('success');
+    const publish = child(trace, '/v1.0/publish/pubsub/task-events', relay);
+    expect(publish, 'daprd span of the relay’s publish').toBeDefined();
+    const delivery = child(trace, 'pubsub/task-events', publish);
+    expect(delivery, 'daprd span of the delivery to onTaskEvent').toBeDefined();
+    // One delivery: onTaskEvent is the delivery span's child. A bulk delivery (Kafka profiles)
+    // carries many events in one request, so each entry continues its own event's context, the
+    // publish, beside daprd's delivery span.
+    const handled = child(trace, 'onTaskEvent', delivery) ?? child(trace, 'onTaskEvent', publish);
+    expect(tag(handled, 'task.id')).toBe(task.id);
+    expect(tag(handled, 'faas.outcome')).toBe('success');
+    const services = new Set(trace.spans.map((s) => trace.processes[s.processID]?.serviceName));
+    console.log(`trace ${traceId}: ${trace.spans.length} spans, services ${[...services].join(', ')}`);
+  });
+
+  it('a reminder: reminderJob, what it calls, and onTaskEvent of its task.reminder in one trace', async () => {
+    const remindAt = new Date(Date.now() + 2000).toISOString();
+    const created = await api('POST', '/tasks', { title: 'traced reminder', remindAt });
+    const task = await created.json();
+    await eventually(
+      () => activityTypes(task.id),
+      (t) => t.includes('task.reminder'),
+      60_000,
+    );
+    const trace = await eventually(
+      async () =>
+        (await jaegerTraces('reminderJob')).find((t) =>
+          t.spans.some((s) => s.operationName === 'reminderJob' && tag(s, 'task.id') === task.id),
+        ),
+      (t) =>
+        ['onTaskEvent', 'getTask', '/v1.0/publish/pubsub/task-events'].every((name) =>
+          t?.spans.some((s) => s.operationName === name),
+        ),
+      30_000,
+    );
+    if (!trace) throw new Error('no trace of the reminder');
+    const job = trace.spans.find((s) => s.operationName === 'reminderJob') as JaegerSpan;
+    // daprd 1.18 sends no traceparent with a job trigger: the reminder starts its own trace.
+    expect(tag(job, 'faas.trigger')).toBe('job');
+    expect(tag(job, 'faas.outcome')).toBe('success');
+    // reminderJob reads the task through the API (service invocation) and publishes task.reminder.
+    const names = trace.spans.map((s) => s.operationName);
+    expect(names).toContain('getTask');
+    expect(names).toContain('/v1.0/publish/pubsub/task-events');
+    const handled = trace.spans.find(
+      (s) => s.operationName === 'onTaskEvent' && tag(s, 'cloudevents.event_type') === 'task.reminder',
+    );
+    expect(handled, 'onTaskEvent of task.reminder in the same trace').toBeDefined();
+    console.log(
+      `reminder trace ${trace.traceID}: ${trace.spans.length} spans; reminderJob's parent ${parentOf(job) ?? 'none'}`,
+    );
+  });
+});
