@@ -38,6 +38,9 @@ const stack = await startStack({
   app: [process.execPath, 'main.ts', values.app],
   appOutput: 'inherit',
   ...(jaeger ? { otlpHttp: `127.0.0.1:${jaeger.ports.otlpHttp}` } : {}),
+}).catch(async (error) => {
+  await jaeger?.stop();
+  throw error;
 });
 
 console.log(`

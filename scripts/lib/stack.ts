@@ -332,8 +332,9 @@ async function daprdConfig(dataDir: string, otlpHttp: string | undefined): Promi
   const file = join(projectRoot, 'components', 'config.yaml');
   if (!otlpHttp) return file;
   const yaml = await readFile(file, 'utf8');
-  const moved = yaml.replace(/endpointAddress: "[^"]*"/, `endpointAddress: "${otlpHttp}"`);
-  if (moved === yaml) throw new Error(`${file}: no tracing endpointAddress to move`);
+  const endpoint = /endpointAddress: "[^"]*"/;
+  if (!endpoint.test(yaml)) throw new Error(`${file}: no tracing endpointAddress to move`);
+  const moved = yaml.replace(endpoint, `endpointAddress: "${otlpHttp}"`);
   const copy = join(dataDir, 'config.yaml');
   await writeFile(copy, moved);
   return copy;
