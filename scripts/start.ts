@@ -49,6 +49,7 @@ Tasks on Dapr is running (profile ${values.profile}, app ${values.app}).
   API token     "tasks-api-token" in ${stack.secretsFile}
                 curl -H "Authorization: Bearer $(node -p "require('./.data/secrets.json')['tasks-api-token']")" ${stack.url}/tasks
   daprd         HTTP ${ports.daprHttp}, gRPC ${ports.daprGrpc}, metrics ${ports.daprMetrics}
+  app metrics   http://127.0.0.1:${ports.appMetrics}/metrics   (Prometheus format)
   scheduler     127.0.0.1:${ports.scheduler}   (jobs in ${join(stack.dataDir, 'scheduler')})
   reminders     one JSON file each in ${join(stack.dataDir, 'notifications')}
   logs          ${stack.logDir}${jaeger ? `\n  Jaeger        ${jaeger.url}   (traces of the app and daprd; OTLP/HTTP on ${jaeger.otlpHttp})` : ''}

@@ -42,6 +42,8 @@ export const configSchema = z.object({
     .min(1024)
     .default(64 * 1024),
   DAPR_TIMEOUT_MS: z.coerce.number().int().min(100).default(5000),
+  /** Prometheus metrics (`GET /metrics`) on their own port, on HOST; 0 turns them off. */
+  METRICS_PORT: z.coerce.number().int().min(0).max(65535).default(9464),
 });
 
 export type Config = z.infer<typeof configSchema>;

@@ -25,7 +25,9 @@ export interface ServeOptions {
 export function serve({ name, functions, env = process.env }: ServeOptions) {
   const config = loadConfig(env);
   // Before anything serves: every invocation's span needs the SDK (OTEL_* variables); the service is the app-id, as daprd names it.
-  const telemetry = startTelemetry(config.APP_ID, env);
+  const telemetry = startTelemetry(config.APP_ID, env, {
+    metrics: { host: config.HOST, port: config.METRICS_PORT },
+  });
   const log = createLogger({ app: config.APP_ID, unit: name });
   const dapr = createHttpGateway({
     baseUrl: `http://${config.DAPR_HOST}:${config.DAPR_HTTP_PORT}`,

@@ -1,4 +1,5 @@
 import { Writable } from 'node:stream';
+import { PrometheusExporter } from '@opentelemetry/exporter-prometheus';
 import { tracing } from '@opentelemetry/sdk-node';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { createTask } from '../functions/createTask/index.ts';
@@ -10,7 +11,32 @@ import { startTelemetry } from './telemetry-sdk.ts';
 import { createTestApp } from './testing.ts';
 
 const exporter = new tracing.InMemorySpanExporter();
-const sdk = startTelemetry('telemetry-test', {}, [new tracing.SimpleSpanProcessor(exporter)]);
+const prometheus = new PrometheusExporter({ preventServerStart: true, withoutScopeInfo: true });
+const sdk = startTelemetry(
+  'telemetry-test',
+  {},
+  {
+    spanProcessors: [new tracing.SimpleSpanProcessor(exporter)],
+    metricReaders: [prometheus],
+  },
+);
+
+/** What GET /metrics would answer now. */
+async function scrape(): Promise<string> {
+  let body = '';
+  await new Promise<void>((resolve) => {
+    const response = {
+      statusCode: 0,
+      setHeader() {},
+      end(text: string) {
+        body = text;
+        resolve();
+      },
+    };
+    prometheus.getMetricsRequestHandler({} as never, response as never);
+  });
+  return body;
+}
 afterAll(() => sdk.shutdown());
 beforeEach(() => exporter.reset());
 /** The ended spans; export waits for the resource's detected attributes, so give it a moment. */
@@ -166,4 +192,29 @@ describe('telemetry', () => {
     expect(consumed?.spanContext().traceId).toBe(daprdSpan.traceId);
     expect(consumed?.parentSpanContext?.spanId).toBe(daprdSpan.spanId);
   });
+
+  it('counts invocations by function, trigger and outcome, with their durations, for Prometheus', async () => {
+    const { call, fromDaprd } = createTestApp([createTask, onTaskEvent]);
+    const before = await scrape();
+    const task = await (await call('POST', '/tasks', { title: 'counted' })).json();
+    await call('POST', '/tasks', { title: '' });
+    const event = { id: 'm1', type: 'task.created', source: 'tasks', specversion: '1.0', data: task };
+    await fromDaprd('/events/onTaskEvent', event);
+    await fromDaprd('/events/onTaskEvent', { ...event, id: 'm2', data: { bad: true } });
+    const after = await scrape();
+    // Counters add up over the file's tests: compare with what they were before this one.
+    const value = (text: string, line: string) =>
+      Number(text.match(new RegExp(`^${escape(line)} (\\S+)$`, 'm'))?.[1] ?? 0);
+    const grew = (line: string) => value(after, line) - value(before, line);
+    expect(grew('faas_invocations_total{function="createTask",trigger="http",outcome="success"}')).toBe(2);
+    expect(grew('faas_invocations_total{function="onTaskEvent",trigger="topic",outcome="success"}')).toBe(1);
+    expect(grew('faas_invocations_total{function="onTaskEvent",trigger="topic",outcome="drop"}')).toBe(1);
+    expect(
+      grew('faas_invocation_duration_seconds_count{function="createTask",trigger="http",outcome="success"}'),
+    ).toBe(2);
+    expect(grew('tasks_created_total')).toBe(1);
+    expect(grew('task_events_processed_total{type="task.created"}')).toBe(1);
+  });
 });
+
+const escape = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');

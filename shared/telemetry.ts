@@ -1,6 +1,10 @@
 import {
   type Attributes,
+  type Counter,
   context,
+  type Histogram,
+  type MeterProvider,
+  metrics,
   propagation,
   type Span,
   SpanKind,
@@ -13,6 +17,48 @@ import type { TriggerKind } from './function.ts';
 export type Outcome = 'success' | 'retry' | 'drop' | 'error';
 
 const tracer = () => trace.getTracer('tasks-on-dapr');
+
+/**
+ * The app's instruments, made from the meter provider registered at start
+ * (made again if another one is registered, as in tests). Prometheus names:
+ * faas_invocations_total and faas_invocation_duration_seconds (by function,
+ * trigger and outcome), tasks_created_total, task_events_processed_total (by
+ * type), task_events_dead_lettered_total.
+ */
+function instruments() {
+  const provider = metrics.getMeterProvider();
+  if (made?.provider !== provider) {
+    const meter = provider.getMeter('tasks-on-dapr');
+    made = {
+      provider,
+      invocations: meter.createCounter('faas.invocations', { description: 'Function invocations' }),
+      duration: meter.createHistogram('faas.invocation.duration.seconds', {
+        description: 'Function invocation time',
+        unit: 's',
+        advice: { explicitBucketBoundaries: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10] },
+      }),
+      created: meter.createCounter('tasks.created', { description: 'Tasks created' }),
+      processed: meter.createCounter('task_events.processed', { description: 'Task events handled' }),
+      deadLettered: meter.createCounter('task_events.dead_lettered', { description: 'Events dead-lettered' }),
+    };
+  }
+  return made;
+}
+let made:
+  | (Record<'invocations' | 'created' | 'processed' | 'deadLettered', Counter> & {
+      provider: MeterProvider;
+      duration: Histogram;
+    })
+  | undefined;
+
+const outcomes = new WeakMap<Span, Outcome>();
+
+/** Counts a task created (createTask). */
+export const countTaskCreated = () => instruments().created.add(1);
+/** Counts an event onTaskEvent handled, by CloudEvent type. */
+export const countEventProcessed = (type: string) => instruments().processed.add(1, { type });
+/** Counts an event that reached the dead-letter topic. */
+export const countDeadLetter = () => instruments().deadLettered.add(1);
 
 /** W3C trace context fields, from request headers or a CloudEvent's attributes. */
 export type TraceCarrier = Record<string, string | undefined>;
@@ -49,6 +95,7 @@ export async function invocation<T>(
     },
     parent,
     async (span) => {
+      const started = performance.now();
       try {
         return await run(span);
       } catch (error) {
@@ -57,6 +104,9 @@ export async function invocation<T>(
         throw error;
       } finally {
         span.end();
+        const labels = { function: fn.name, trigger: fn.trigger, outcome: outcomes.get(span) ?? 'success' };
+        instruments().invocations.add(1, labels);
+        instruments().duration.record((performance.now() - started) / 1000, labels);
       }
     },
   );
@@ -64,6 +114,7 @@ export async function invocation<T>(
 
 /** Records how the invocation ended: `error` also marks the span as failed. */
 export function setOutcome(span: Span, outcome: Outcome, detail?: string) {
+  outcomes.set(span, outcome);
   span.setAttribute('faas.outcome', outcome);
   if (outcome === 'error')
     span.setStatus({ code: SpanStatusCode.ERROR, ...(detail ? { message: detail } : {}) });

@@ -2,6 +2,7 @@ import { createRoute } from '@hono/zod-openapi';
 import { defineFunction } from '../../shared/function.ts';
 import { jsonBody, problemResponses, taskResponse, toEntityTag } from '../../shared/http.ts';
 import { CreateTaskBody, newTask } from '../../shared/tasks.ts';
+import { countTaskCreated } from '../../shared/telemetry.ts';
 
 const route = createRoute({
   method: 'post',
@@ -23,6 +24,7 @@ export const createTask = defineFunction({
   handler: async (c) => {
     const { tasks, now, newId } = c.var.deps;
     const stored = await tasks.create(newTask(newId(), c.req.valid('json'), now()));
+    countTaskCreated();
     c.header('location', `/tasks/${stored.task.id}`);
     c.header('etag', toEntityTag(stored.etag));
     return c.json(stored.task, 201);

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { recordDeadLetter } from '../../shared/dead-letters.ts';
 import { TASK_EVENTS_DLQ } from '../../shared/events.ts';
 import { defineFunction } from '../../shared/function.ts';
+import { countDeadLetter } from '../../shared/telemetry.ts';
 
 /**
  * Consumes the dead-letter topic of `task-events`: every event onTaskEvent
@@ -13,6 +14,7 @@ export const onDeadLetter = defineFunction({
   trigger: { kind: 'topic', topic: TASK_EVENTS_DLQ, data: z.unknown() },
   handler: async (event, { deps, log }) => {
     log.error('dead letter on task-events', { eventId: event.id, type: event.type, subject: event.subject });
+    countDeadLetter();
     await recordDeadLetter(deps.dapr, deps.config.STATE_STORE, {
       eventId: event.id,
       type: event.type,

@@ -4,6 +4,7 @@ import { TASK_EVENTS_DLQ, TaskDeletedData, TaskEventData, TaskEventType } from '
 import { defineFunction, type EventContext, type TopicEvent } from '../../shared/function.ts';
 import { ONCE_TTL_SECONDS, once } from '../../shared/once.ts';
 import { Task } from '../../shared/tasks.ts';
+import { countEventProcessed } from '../../shared/telemetry.ts';
 
 /**
  * Consumes `task-events`, once per CloudEvent id however often an event is
@@ -43,6 +44,7 @@ export const onTaskEvent = defineFunction({
       },
     );
     if (outcome === 'duplicate') log.info('duplicate event ignored', { eventId: event.id });
+    else countEventProcessed(type.data);
     return 'SUCCESS';
   },
 });

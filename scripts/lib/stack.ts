@@ -46,6 +46,8 @@ export const profileResources = (profile: Profile) =>
 
 export interface Ports {
   app: number;
+  /** The app's Prometheus metrics (METRICS_PORT). */
+  appMetrics: number;
   daprHttp: number;
   daprGrpc: number;
   daprInternalGrpc: number;
@@ -60,6 +62,7 @@ export interface Ports {
 /** The ports of `npm start`: daprd's usual ones (HTTP 3500, gRPC 50001, scheduler 50006). */
 export const defaultPorts: Ports = {
   app: 8080,
+  appMetrics: 9464,
   daprHttp: 3500,
   daprGrpc: 50001,
   daprInternalGrpc: 50002,
@@ -192,6 +195,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       env: {
         APP_ID: appId,
         PORT: String(ports.app),
+        METRICS_PORT: String(ports.appMetrics),
         DAPR_HTTP_PORT: String(ports.daprHttp),
         APP_API_TOKEN: appToken,
         ...profileSpecs[profile].appEnv,

@@ -14,6 +14,8 @@ declare module 'vitest' {
       apiToken: string;
       appToken: string;
       daprHttp: number;
+      daprMetrics: number;
+      appMetrics: number;
       dataDir: string;
       logDir: string;
       kafka?: string | undefined;
@@ -58,6 +60,8 @@ export default async function setup(project: TestProject) {
     apiToken: stack.apiToken,
     appToken: stack.appToken,
     daprHttp: stack.ports.daprHttp,
+    daprMetrics: stack.ports.daprMetrics,
+    appMetrics: stack.ports.appMetrics,
     dataDir: stack.dataDir,
     logDir: stack.logDir,
     kafka: stack.kafka,

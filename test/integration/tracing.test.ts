@@ -129,4 +129,17 @@ describe('one trace from the request to the event handlers, read back from Jaege
       `reminder trace ${trace.traceID}: ${trace.spans.length} spans; reminderJob's parent ${parentOf(job) ?? 'none'}`,
     );
   });
+
+  it('the app serves Prometheus metrics: invocations and durations by function, trigger and outcome', async () => {
+    expect((await api('POST', '/tasks', { title: 'counted' })).status).toBe(201);
+    const text = await (await fetch(`http://127.0.0.1:${stack().appMetrics}/metrics`)).text();
+    expect(text).toMatch(
+      /^faas_invocations_total\{function="createTask",trigger="http",outcome="success"\} [1-9]/m,
+    );
+    expect(text).toMatch(/^faas_invocation_duration_seconds_bucket\{.*function="createTask"/m);
+    expect(text).toMatch(/^tasks_created_total [1-9]/m);
+    // daprd's own metrics are on too (components/config.yaml), on its metrics port.
+    const daprd = await (await fetch(`http://127.0.0.1:${stack().daprMetrics}/metrics`)).text();
+    expect(daprd).toMatch(/^dapr_http_server_request_count/m);
+  });
 });
