@@ -204,7 +204,7 @@ describe('telemetry', () => {
     const after = await scrape();
     // Counters add up over the file's tests: compare with what they were before this one.
     const value = (text: string, line: string) =>
-      Number(text.match(new RegExp(`^${escape(line)} (\\S+)$`, 'm'))?.[1] ?? 0);
+      Number(text.match(new RegExp(`^${escapeRegExp(line)} (\\S+)$`, 'm'))?.[1] ?? 0);
     const grew = (line: string) => value(after, line) - value(before, line);
     expect(grew('faas_invocations_total{function="createTask",trigger="http",outcome="success"}')).toBe(2);
     expect(grew('faas_invocations_total{function="onTaskEvent",trigger="topic",outcome="success"}')).toBe(1);
@@ -217,4 +217,4 @@ describe('telemetry', () => {
   });
 });
 
-const escape = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+const escapeRegExp = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
