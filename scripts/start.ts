@@ -2,13 +2,19 @@
  * npm start: provisions the Dapr binaries if needed, then runs the scheduler,
  * daprd and every function as one app on the embedded profile until Ctrl-C.
  * With --observability, Jaeger v2 runs beside them and receives the app's and
- * daprd's spans.
+ * daprd's spans, and Prometheus (127.0.0.1:9091) scrapes both's metrics.
  *   npm start -- [--profile embedded] [--app all|tasks-api|<function>] [--observability]
  */
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { defaultJaegerPorts, type Jaeger, startJaeger } from './lib/observability.ts';
+import {
+  defaultJaegerPorts,
+  type Jaeger,
+  type Prometheus,
+  startJaeger,
+  startPrometheus,
+} from './lib/observability.ts';
 import { defaultPorts, type Profile, profiles, projectRoot, startStack } from './lib/stack.ts';
 
 const { values } = parseArgs({
@@ -42,6 +48,15 @@ const stack = await startStack({
   await jaeger?.stop();
   throw error;
 });
+let prometheus: Prometheus | undefined;
+if (values.observability) {
+  prometheus = await startPrometheus({
+    port: 9091,
+    targets: { app: ports.appMetrics, daprd: ports.daprMetrics },
+    dataDir: stack.dataDir,
+    logDir: stack.logDir,
+  });
+}
 
 console.log(`
 Tasks on Dapr is running (profile ${values.profile}, app ${values.app}).
@@ -52,7 +67,7 @@ Tasks on Dapr is running (profile ${values.profile}, app ${values.app}).
   app metrics   http://127.0.0.1:${ports.appMetrics}/metrics   (Prometheus format)
   scheduler     127.0.0.1:${ports.scheduler}   (jobs in ${join(stack.dataDir, 'scheduler')})
   reminders     one JSON file each in ${join(stack.dataDir, 'notifications')}
-  logs          ${stack.logDir}${jaeger ? `\n  Jaeger        ${jaeger.url}   (traces of the app and daprd; OTLP/HTTP on ${jaeger.otlpHttp})` : ''}
+  logs          ${stack.logDir}${jaeger ? `\n  Jaeger        ${jaeger.url}   (traces of the app and daprd; OTLP/HTTP on ${jaeger.otlpHttp})` : ''}${prometheus ? `\n  Prometheus    ${prometheus.url}   (scrapes the app and daprd)` : ''}
 Press Ctrl-C to stop.
 `);
 
@@ -62,6 +77,7 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     if (stopping) return;
     stopping = true;
     console.log('\nStopping the app, daprd and the scheduler…');
+    await prometheus?.stop();
     await stack.stop();
     await jaeger?.stop();
     console.log('Stopped.');

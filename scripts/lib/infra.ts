@@ -264,7 +264,7 @@ async function postgresIds(): Promise<[number, number]> {
 }
 
 /** The command's path; installs the Debian package that has it when missing and running as root. */
-async function ensureCommand(
+export async function ensureCommand(
   command: string,
   aptPackage: string,
   log: (line: string) => void,

@@ -1,5 +1,7 @@
+import { readFile, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { goToolBinary } from './go-tool.ts';
+import { ensureCommand } from './infra.ts';
 import { freePort, httpOk, type Started, startProcess, untilReady } from './processes.ts';
 
 const root = resolve(import.meta.dirname, '../..');
@@ -77,4 +79,52 @@ export async function startJaeger(
     otlpHttp: `http://127.0.0.1:${ports.otlpHttp}`,
     stop: () => jaeger.stop(),
   };
+}
+
+export interface Prometheus extends Pick<Started, 'stop'> {
+  /** The query API and UI, e.g. http://127.0.0.1:9091 */
+  url: string;
+}
+
+export interface PrometheusOptions {
+  port: number;
+  /** What it scrapes: the app's metrics port and daprd's. */
+  targets: { app: number; daprd: number };
+  /** Scrape interval, e.g. "1s" in tests (default: observability/prometheus.yml's). */
+  interval?: string;
+  dataDir: string;
+  logDir: string;
+  log?: (line: string) => void;
+}
+
+/**
+ * Starts Prometheus (the Debian package, installed with apt-get when missing
+ * and running as root) with observability/prometheus.yml, its targets moved
+ * to the given ports, its data under `dataDir`; waits until it is ready.
+ */
+export async function startPrometheus(options: PrometheusOptions): Promise<Prometheus> {
+  const { port, targets, dataDir, logDir, log = console.log } = options;
+  const binary = await ensureCommand('prometheus', 'prometheus', log);
+  let config = await readFile(join(root, 'observability', 'prometheus.yml'), 'utf8');
+  config = config
+    .replace('"127.0.0.1:9464"', `"127.0.0.1:${targets.app}"`)
+    .replace('"127.0.0.1:9090"', `"127.0.0.1:${targets.daprd}"`);
+  if (options.interval) config = config.replace(/interval: 5s/g, `interval: ${options.interval}`);
+  const file = join(dataDir, 'prometheus.yml');
+  await writeFile(file, config);
+  const started = Date.now();
+  const prometheus = startProcess(
+    'prometheus',
+    binary,
+    [
+      `--config.file=${file}`,
+      `--storage.tsdb.path=${join(dataDir, 'prometheus')}`,
+      `--web.listen-address=127.0.0.1:${port}`,
+      '--storage.tsdb.retention.time=2d',
+    ],
+    { cwd: dataDir, output: join(logDir, 'prometheus.log') },
+  );
+  await untilReady(prometheus, () => httpOk(`http://127.0.0.1:${port}/-/ready`));
+  log(`[observability] prometheus ready on 127.0.0.1:${port} (${Date.now() - started} ms)`);
+  return { url: `http://127.0.0.1:${port}`, stop: () => prometheus.stop() };
 }

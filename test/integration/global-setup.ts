@@ -3,7 +3,8 @@ import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestProject } from 'vitest/node';
-import { freeJaegerPorts, startJaeger } from '../../scripts/lib/observability.ts';
+import { freeJaegerPorts, startJaeger, startPrometheus } from '../../scripts/lib/observability.ts';
+import { freePort } from '../../scripts/lib/processes.ts';
 import { freePorts, projectRoot, type Stack, startStack } from '../../scripts/lib/stack.ts';
 import { testProfile, testResources } from './resources.ts';
 
@@ -21,6 +22,8 @@ declare module 'vitest' {
       kafka?: string | undefined;
       /** Jaeger's query API, where the app and daprd send their spans. */
       jaeger: string;
+      /** Prometheus' query API; it scrapes the app's and daprd's metrics every second. */
+      prometheus: string;
     };
   }
 }
@@ -41,11 +44,12 @@ export default async function setup(project: TestProject) {
   const logDir = join(workDir, '.data', 'logs');
   await mkdir(logDir, { recursive: true });
   const jaeger = await startJaeger(await freeJaegerPorts(), logDir, log);
+  const ports = await freePorts();
   try {
     stack = await startStack({
       profile,
       workDir,
-      ports: await freePorts(),
+      ports,
       ...(await testResources(profile, workDir)),
       otlpHttp: `127.0.0.1:${jaeger.ports.otlpHttp}`,
       app: [process.execPath, bundle],
@@ -55,6 +59,19 @@ export default async function setup(project: TestProject) {
     await jaeger.stop();
     throw new Error(`could not start the ${profile} stack in ${workDir}: ${(error as Error).message}`);
   }
+  const prometheus = await startPrometheus({
+    port: await freePort(),
+    targets: { app: ports.appMetrics, daprd: ports.daprMetrics },
+    interval: '1s',
+    dataDir: stack.dataDir,
+    logDir,
+    log,
+  }).catch(async (error) => {
+    await prometheus.stop();
+    await stack.stop();
+    await jaeger.stop();
+    throw error;
+  });
   project.provide('stack', {
     url: stack.url,
     apiToken: stack.apiToken,
@@ -66,8 +83,10 @@ export default async function setup(project: TestProject) {
     logDir: stack.logDir,
     kafka: stack.kafka,
     jaeger: jaeger.url,
+    prometheus: prometheus.url,
   });
   return async () => {
+    await prometheus.stop();
     await stack.stop();
     await jaeger.stop();
     if (!process.env.KEEP_TEST_DATA) await rm(workDir, { recursive: true, force: true });

@@ -142,4 +142,24 @@ describe('one trace from the request to the event handlers, read back from Jaege
     const daprd = await (await fetch(`http://127.0.0.1:${stack().daprMetrics}/metrics`)).text();
     expect(daprd).toMatch(/^dapr_http_server_request_count/m);
   });
+
+  it('Prometheus scrapes the app and daprd', async () => {
+    const query = async (expr: string) => {
+      const url = `${stack().prometheus}/api/v1/query?${new URLSearchParams({ query: expr })}`;
+      return ((await (await fetch(url)).json()) as { data: { result: unknown[] } }).data.result;
+    };
+    expect((await api('POST', '/tasks', { title: 'scraped' })).status).toBe(201);
+    const created = await eventually(
+      () => query('sum(tasks_created_total{job="app"})'),
+      (result) => result.length > 0,
+      30_000,
+    );
+    expect(created).toHaveLength(1);
+    const sidecar = await eventually(
+      () => query('sum(dapr_http_server_request_count{job="daprd"})'),
+      (result) => result.length > 0,
+      30_000,
+    );
+    expect(sidecar).toHaveLength(1);
+  });
 });
