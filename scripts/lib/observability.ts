@@ -108,7 +108,8 @@ export async function startPrometheus(options: PrometheusOptions): Promise<Prome
   let config = await readFile(join(root, 'observability', 'prometheus.yml'), 'utf8');
   config = config
     .replace('"127.0.0.1:9464"', `"127.0.0.1:${targets.app}"`)
-    .replace('"127.0.0.1:9090"', `"127.0.0.1:${targets.daprd}"`);
+    .replace('"127.0.0.1:9090"', `"127.0.0.1:${targets.daprd}"`)
+    .replace('"alerts.yml"', JSON.stringify(join(root, 'observability', 'alerts.yml')));
   if (options.interval) config = config.replace(/interval: 5s/g, `interval: ${options.interval}`);
   const file = join(dataDir, 'prometheus.yml');
   await writeFile(file, config);

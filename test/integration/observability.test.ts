@@ -41,8 +41,9 @@ function child(trace: JaegerTrace, name: string, parent?: JaegerSpan): JaegerSpa
   );
 }
 
-// The app and daprd send their spans to a Jaeger of the suite's own (global-setup.ts).
-describe('one trace from the request to the event handlers, read back from Jaeger', () => {
+// The app and daprd send their spans to a Jaeger of the suite's own, and a Prometheus of its
+// own scrapes their metrics (global-setup.ts).
+describe('traces read back from Jaeger, metrics and alert rules in Prometheus', () => {
   it('POST /tasks: createTask, daprd’s transaction, the relay, daprd’s delivery and onTaskEvent', async () => {
     const traceId = randomBytes(16).toString('hex');
     const clientSpan = randomBytes(8).toString('hex');
@@ -161,5 +162,35 @@ describe('one trace from the request to the event handlers, read back from Jaege
       30_000,
     );
     expect(sidecar).toHaveLength(1);
+  });
+
+  it('every alert rule in observability/alerts.yml loads and evaluates without error', async () => {
+    interface Rule {
+      name: string;
+      query: string;
+      health: string;
+      lastError?: string;
+    }
+    const rules = await eventually(
+      async () => {
+        const body = (await (await fetch(`${stack().prometheus}/api/v1/rules`)).json()) as {
+          data: { groups: Array<{ rules: Rule[] }> };
+        };
+        return body.data.groups.flatMap((group) => group.rules);
+      },
+      (list) => list.length > 0 && list.every((rule) => rule.health !== 'unknown'),
+      30_000,
+    );
+    expect(rules.map((rule) => rule.name).sort()).toEqual([
+      'EventsDeadLettered',
+      'FunctionErrorRate',
+      'SidecarDown',
+      'TaskEventsLagHigh',
+    ]);
+    for (const rule of rules) expect(rule, rule.name).toMatchObject({ health: 'ok' });
+    for (const rule of rules) {
+      const url = `${stack().prometheus}/api/v1/query?${new URLSearchParams({ query: rule.query })}`;
+      expect(((await (await fetch(url)).json()) as { status: string }).status, rule.name).toBe('success');
+    }
   });
 });
