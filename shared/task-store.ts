@@ -267,7 +267,7 @@ export class TaskStore {
  * version; `prevtime` is the version the write replaced, which chains a
  * task's events so relayTaskWrite can publish them in order.
  */
-interface WriteEvent {
+interface WriteAttributes {
   type: TaskEventType;
   taskId: string;
   time: string;
@@ -277,7 +277,7 @@ interface WriteEvent {
 function upsertWithEvent(
   key: string,
   value: unknown,
-  event: WriteEvent,
+  event: WriteAttributes,
   etag?: string,
 ): Extract<TransactionOperation, { operation: 'upsert' }> {
   const { type, taskId, time, prevtime } = event;
@@ -299,7 +299,7 @@ function upsertWithEvent(
  * increase, even when clocks of two replicas disagree or two writes share a
  * millisecond: the event chain depends on it.
  */
-export function after(previous: string, proposed: string): string {
+function after(previous: string, proposed: string): string {
   const floor = Date.parse(previous) + 1;
   return Date.parse(proposed) >= floor ? proposed : new Date(floor).toISOString();
 }
