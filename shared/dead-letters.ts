@@ -9,6 +9,10 @@ export const DeadLetter = z
     subject: z.string().optional(),
     time: z.string().optional().openapi({ description: 'When the event was published' }),
     receivedAt: z.string().openapi({ description: 'When it reached the dead-letter topic' }),
+    traceId: z
+      .string()
+      .optional()
+      .openapi({ description: 'The trace the event belongs to: Jaeger shows it at /trace/<traceId>' }),
     data: z.string().openapi({ description: 'The event data as JSON, cut at 2 KiB' }),
   })
   .openapi('DeadLetter');

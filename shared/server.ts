@@ -9,6 +9,7 @@ import { createRouter } from './router.ts';
 import { watchSecret } from './secret.ts';
 import { TaskStore } from './task-store.ts';
 import { createTasksApi } from './tasks-client.ts';
+import { zeroCounters } from './telemetry.ts';
 import { startTelemetry } from './telemetry-sdk.ts';
 
 export interface ServeOptions {
@@ -28,6 +29,7 @@ export function serve({ name, functions, env = process.env }: ServeOptions) {
   const telemetry = startTelemetry(config.APP_ID, env, {
     metrics: { host: config.HOST, port: config.METRICS_PORT },
   });
+  zeroCounters(functions);
   const log = createLogger({ app: config.APP_ID, unit: name });
   const dapr = createHttpGateway({
     baseUrl: `http://${config.DAPR_HOST}:${config.DAPR_HTTP_PORT}`,

@@ -6,7 +6,7 @@ import { createTask } from '../functions/createTask/index.ts';
 import { onTaskEvent } from '../functions/onTaskEvent/index.ts';
 import { createHttpGateway } from './dapr.ts';
 import { createLogger } from './log.ts';
-import { invocation, setOutcome, traceHeaders } from './telemetry.ts';
+import { invocation, setOutcome, traceHeaders, zeroCounters } from './telemetry.ts';
 import { startTelemetry } from './telemetry-sdk.ts';
 import { createTestApp } from './testing.ts';
 
@@ -214,6 +214,22 @@ describe('telemetry', () => {
     ).toBe(2);
     expect(grew('tasks_created_total')).toBe(1);
     expect(grew('task_events_processed_total{type="task.created"}')).toBe(1);
+  });
+
+  it('exports the counters alerts rate() on at 0 from the start, so their first rise is seen', async () => {
+    expect(await scrape()).not.toMatch(/^task_events_dead_lettered_total/m);
+    zeroCounters([
+      { name: 'onDeadLetter', trigger: { kind: 'topic' } },
+      { name: 'neverInvoked', trigger: { kind: 'job' } },
+    ]);
+    const text = await scrape();
+    expect(text).toMatch(/^task_events_dead_lettered_total 0$/m);
+    expect(text).toMatch(
+      /^faas_invocations_total\{function="neverInvoked",trigger="job",outcome="error"\} 0$/m,
+    );
+    expect(text).toMatch(
+      /^faas_invocations_total\{function="onDeadLetter",trigger="topic",outcome="success"\} 0$/m,
+    );
   });
 });
 

@@ -60,6 +60,22 @@ export const countEventProcessed = (type: string) => instruments().processed.add
 /** Counts an event that reached the dead-letter topic. */
 export const countDeadLetter = () => instruments().deadLettered.add(1);
 
+/**
+ * Exports every counter these functions can move at 0 before the first
+ * invocation. Prometheus' rate() and increase() only see a counter rise from a
+ * sample it already has: without these zeros, the first error or dead letter
+ * after a start would never show in a rate, and the alerts on them (error
+ * ratio, dead letters) would miss it.
+ */
+export function zeroCounters(fns: ReadonlyArray<{ name: string; trigger: { kind: TriggerKind } }>) {
+  const { invocations, created, deadLettered } = instruments();
+  for (const fn of fns)
+    for (const outcome of ['success', 'error'] as const)
+      invocations.add(0, { function: fn.name, trigger: fn.trigger.kind, outcome });
+  if (fns.some((fn) => fn.name === 'createTask')) created.add(0);
+  if (fns.some((fn) => fn.name === 'onDeadLetter')) deadLettered.add(0);
+}
+
 /** W3C trace context fields, from request headers or a CloudEvent's attributes. */
 export type TraceCarrier = Record<string, string | undefined>;
 
