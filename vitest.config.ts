@@ -11,6 +11,7 @@ export default defineConfig({
             'shared/**/*.test.ts',
             'scripts/**/*.test.ts',
             'deploy/**/*.test.ts',
+            'observability/**/*.test.ts',
           ],
         },
       },

@@ -53,6 +53,7 @@ if (values.observability) {
   prometheus = await startPrometheus({
     port: 9091,
     targets: { app: ports.appMetrics, daprd: ports.daprMetrics },
+    appId: stack.appId,
     dataDir: stack.dataDir,
     logDir: stack.logDir,
   });

@@ -90,6 +90,8 @@ export interface PrometheusOptions {
   port: number;
   /** What it scrapes: the app's metrics port and daprd's. */
   targets: { app: number; daprd: number };
+  /** The app's id, the `app_id` label of both targets (default "tasks"). */
+  appId?: string;
   /** Scrape interval, e.g. "1s" in tests (default: observability/prometheus.yml's). */
   interval?: string;
   dataDir: string;
@@ -109,6 +111,7 @@ export async function startPrometheus(options: PrometheusOptions): Promise<Prome
   config = config
     .replace('"127.0.0.1:9464"', `"127.0.0.1:${targets.app}"`)
     .replace('"127.0.0.1:9090"', `"127.0.0.1:${targets.daprd}"`)
+    .replaceAll('app_id: "tasks"', `app_id: ${JSON.stringify(options.appId ?? 'tasks')}`)
     .replace('"alerts.yml"', JSON.stringify(join(root, 'observability', 'alerts.yml')));
   if (options.interval) config = config.replace(/interval: 5s/g, `interval: ${options.interval}`);
   const file = join(dataDir, 'prometheus.yml');

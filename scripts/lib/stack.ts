@@ -114,6 +114,8 @@ export interface StackOptions {
 export interface Stack {
   binaries: DaprBinaries;
   ports: Ports;
+  /** The app's id (daprd's --app-id, the app's APP_ID and service name). */
+  appId: string;
   apiToken: string;
   appToken: string;
   secretsFile: string;
@@ -260,6 +262,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
   return {
     binaries,
     ports,
+    appId,
     apiToken,
     appToken,
     secretsFile,

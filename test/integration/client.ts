@@ -43,12 +43,18 @@ export async function activityTypes(id: string): Promise<string[]> {
 }
 
 /** A call to daprd's own HTTP API (publish, jobs), as an operator or another app would make it. */
-export async function daprd(method: string, path: string, body?: unknown, contentType = 'application/json') {
+export async function daprd(
+  method: string,
+  path: string,
+  body?: unknown,
+  contentType = 'application/json',
+  headers: Record<string, string> = {},
+) {
   const { daprHttp } = stack();
-  const init: RequestInit = { method };
+  const init: RequestInit = { method, headers };
   if (body !== undefined) {
     init.body = JSON.stringify(body);
-    init.headers = { 'content-type': contentType };
+    init.headers = { 'content-type': contentType, ...headers };
   }
   return (await fetch(`http://127.0.0.1:${daprHttp}${path}`, init)) as ApiResponse;
 }
@@ -64,3 +70,20 @@ export async function appLog(msg: string, fields: Record<string, unknown> = {}, 
 }
 
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+export interface PromSample {
+  metric: Record<string, string>;
+  value: [number, string];
+}
+
+/** An instant query to the suite's Prometheus; throws with Prometheus' error when it rejects the expression. */
+export async function prometheusQuery(expr: string): Promise<PromSample[]> {
+  const url = `${stack().prometheus}/api/v1/query?${new URLSearchParams({ query: expr })}`;
+  const body = (await (await fetch(url)).json()) as {
+    status: string;
+    error?: string;
+    data?: { resultType: string; result: PromSample[] };
+  };
+  if (body.status !== 'success' || !body.data) throw new Error(`Prometheus rejected ${expr}: ${body.error}`);
+  return body.data.result;
+}

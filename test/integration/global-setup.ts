@@ -62,12 +62,12 @@ export default async function setup(project: TestProject) {
   const prometheus = await startPrometheus({
     port: await freePort(),
     targets: { app: ports.appMetrics, daprd: ports.daprMetrics },
+    appId: stack.appId,
     interval: '1s',
     dataDir: stack.dataDir,
     logDir,
     log,
   }).catch(async (error) => {
-    await prometheus.stop();
     await stack.stop();
     await jaeger.stop();
     throw error;
