@@ -1,16 +1,6 @@
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import { ScaledObject } from '@kubernetes-models/keda/keda.sh/v1alpha1/ScaledObject';
-import { TriggerAuthentication } from '@kubernetes-models/keda/keda.sh/v1alpha1/TriggerAuthentication';
-import { Deployment } from 'kubernetes-models/apps/v1/Deployment';
-import { Role } from 'kubernetes-models/rbac.authorization.k8s.io/v1/Role';
-import { RoleBinding } from 'kubernetes-models/rbac.authorization.k8s.io/v1/RoleBinding';
-import { Secret } from 'kubernetes-models/v1/Secret';
-import { Service } from 'kubernetes-models/v1/Service';
-import { ServiceAccount } from 'kubernetes-models/v1/ServiceAccount';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { parseAllDocuments } from 'yaml';
-import { z } from 'zod';
 import { apps } from '../apps.ts';
 import { onTaskEvent } from '../functions/onTaskEvent/index.ts';
 import { relayTaskWrite } from '../functions/relayTaskWrite/index.ts';
@@ -18,98 +8,22 @@ import { KAFKA_PARTITIONS } from '../scripts/lib/infra.ts';
 import { kustomizeBuild } from '../scripts/lib/kustomize.ts';
 import { projectRoot } from '../scripts/lib/stack.ts';
 import { configSchema } from '../shared/config.ts';
+import {
+  containerEnv,
+  type Manifest,
+  metadataItem,
+  parseDocuments,
+  validate,
+  yamlFiles,
+} from './manifests.ts';
 
 /**
  * Every manifest in deploy/ and keda/ is validated against its schema (the
  * Kubernetes and KEDA ones from kubernetes-models; Dapr's resources against
- * the shape below), the kustomizations are built with the kustomize API, and
+ * the shapes in manifests.ts), the kustomizations are built with the kustomize API, and
  * the files are checked against each other and against the code: app-ids,
  * ports, probes, topic, consumer group, secret names.
  */
-
-// biome-ignore lint/suspicious/noExplicitAny: manifests are checked field by field below
-type Manifest = any;
-
-const DaprMetadataItem = z.union([
-  z.strictObject({ name: z.string().min(1), value: z.string() }),
-  z.strictObject({
-    name: z.string().min(1),
-    secretKeyRef: z.strictObject({ name: z.string(), key: z.string() }),
-  }),
-]);
-const DaprObjectMeta = z.object({ name: z.string().min(1), namespace: z.string().optional() }).loose();
-const DaprComponent = z.strictObject({
-  apiVersion: z.literal('dapr.io/v1alpha1'),
-  kind: z.literal('Component'),
-  metadata: DaprObjectMeta,
-  spec: z.strictObject({
-    type: z.string().regex(/^(state|pubsub|bindings|secretstores)\.[\w.-]+$/),
-    version: z.string().regex(/^v\d+$/),
-    metadata: z.array(DaprMetadataItem).optional(),
-    ignoreErrors: z.boolean().optional(),
-    initTimeout: z.string().optional(),
-  }),
-  scopes: z.array(z.string()).optional(),
-  auth: z.object({ secretStore: z.string() }).optional(),
-});
-const DaprConfiguration = z.object({
-  apiVersion: z.literal('dapr.io/v1alpha1'),
-  kind: z.literal('Configuration'),
-  metadata: DaprObjectMeta,
-  spec: z.object({}).loose(),
-});
-const DaprResiliency = z.object({
-  apiVersion: z.literal('dapr.io/v1alpha1'),
-  kind: z.literal('Resiliency'),
-  metadata: DaprObjectMeta,
-  spec: z.object({ policies: z.object({}).loose(), targets: z.object({}).loose() }),
-  scopes: z.array(z.string()).optional(),
-});
-const Kustomization = z
-  .object({ apiVersion: z.literal('kustomize.config.k8s.io/v1beta1'), kind: z.literal('Kustomization') })
-  .loose();
-
-/** Validates one document by its apiVersion and kind; an unknown kind is an error, not a pass. */
-function validate(doc: Manifest, where: string) {
-  const kind = `${doc?.apiVersion} ${doc?.kind}`;
-  const models: Record<string, (d: Manifest) => void> = {
-    'apps/v1 Deployment': (d) => new Deployment(d).validate(),
-    'v1 Service': (d) => new Service(d).validate(),
-    'v1 Secret': (d) => new Secret(d).validate(),
-    'v1 ServiceAccount': (d) => new ServiceAccount(d).validate(),
-    'rbac.authorization.k8s.io/v1 Role': (d) => new Role(d).validate(),
-    'rbac.authorization.k8s.io/v1 RoleBinding': (d) => new RoleBinding(d).validate(),
-    'keda.sh/v1alpha1 ScaledObject': (d) => new ScaledObject(d).validate(),
-    'keda.sh/v1alpha1 TriggerAuthentication': (d) => new TriggerAuthentication(d).validate(),
-    'dapr.io/v1alpha1 Component': (d) => DaprComponent.parse(d),
-    'dapr.io/v1alpha1 Configuration': (d) => DaprConfiguration.parse(d),
-    'dapr.io/v1alpha1 Resiliency': (d) => DaprResiliency.parse(d),
-    'kustomize.config.k8s.io/v1beta1 Kustomization': (d) => Kustomization.parse(d),
-  };
-  const check = models[kind];
-  if (!check) throw new Error(`${where}: no schema for ${kind}`);
-  try {
-    check(doc);
-  } catch (error) {
-    throw new Error(`${where}: ${(error as Error).message}`);
-  }
-}
-
-function yamlFiles(dir: string): string[] {
-  return readdirSync(dir).flatMap((name) => {
-    const path = join(dir, name);
-    if (statSync(path).isDirectory()) return yamlFiles(path);
-    return /\.ya?ml$/.test(name) ? [path] : [];
-  });
-}
-
-function parseDocuments(text: string, where: string): Manifest[] {
-  return parseAllDocuments(text).flatMap((doc) => {
-    if (doc.errors.length > 0) throw new Error(`${where}: ${doc.errors[0]?.message}`);
-    const value = doc.toJS();
-    return value === null ? [] : [value];
-  });
-}
 
 const files = ['deploy', 'keda'].flatMap((dir) => yamlFiles(join(projectRoot, dir)));
 const appNames = Object.keys(apps);
@@ -119,8 +33,6 @@ describe('Kubernetes and KEDA manifests', () => {
   const find = (kind: string, name: string) =>
     rendered.find((doc) => doc.kind === kind && doc.metadata?.name === name);
   const component = (name: string) => find('Component', name);
-  const metadataValue = (doc: Manifest, name: string) =>
-    doc?.spec?.metadata?.find((m: { name: string }) => m.name === name);
 
   beforeAll(async () => {
     const overlay = parseDocuments(
@@ -167,7 +79,7 @@ describe('Kubernetes and KEDA manifests', () => {
       'the dapr.io/config Configuration',
     ).toBeDefined();
     expect(container.image).toMatch(new RegExp(`/${app}:[\\w.-]+$`));
-    const env = Object.fromEntries(container.env.map((e: Manifest) => [e.name, e.value ?? e.valueFrom]));
+    const env = containerEnv(container);
     expect(env.APP_ID).toBe(app);
     // daprd and the app must hold the same app API token: one Secret feeds both.
     expect(env.APP_API_TOKEN.secretKeyRef.name).toBe(annotations['dapr.io/app-token-secret']);
@@ -202,9 +114,9 @@ describe('Kubernetes and KEDA manifests', () => {
       for (const scope of doc.scopes)
         expect(appNames, `${doc.kind}/${doc.metadata.name} scope`).toContain(scope);
     // Several apps share the store: keys must not carry the app-id.
-    expect(metadataValue(component('statestore'), 'keyPrefix')?.value).toBe('none');
+    expect(metadataItem(component('statestore'), 'keyPrefix')?.value).toBe('none');
     // The outbox publishes to relayTaskWrite's topic, which forwards to onTaskEvent's.
-    expect(metadataValue(component('statestore'), 'outboxPublishTopic')?.value).toBe(
+    expect(metadataItem(component('statestore'), 'outboxPublishTopic')?.value).toBe(
       relayTaskWrite.trigger.topic,
     );
     expect(apps['tasks-api']).toContain(relayTaskWrite);
@@ -237,15 +149,15 @@ describe('Kubernetes and KEDA manifests', () => {
     // The component names each app's group; daprd fills in {appID} with the app's id.
     const appId = find('Deployment', 'task-events').spec.template.metadata.annotations['dapr.io/app-id'];
     expect(trigger.metadata.consumerGroup).toBe(
-      metadataValue(pubsub, 'consumerGroup').value.replaceAll('{appID}', appId),
+      metadataItem(pubsub, 'consumerGroup').value.replaceAll('{appID}', appId),
     );
-    expect(trigger.metadata.bootstrapServers).toBe(metadataValue(pubsub, 'brokers').value);
+    expect(trigger.metadata.bootstrapServers).toBe(metadataItem(pubsub, 'brokers').value);
     expect(trigger.metadata.topic).toBe(onTaskEvent.trigger.topic);
     for (const value of Object.values(trigger.metadata)) expect(typeof value).toBe('string');
     // The scaler authenticates with the same SASL Secret the Dapr component reads.
     const auth = find('TriggerAuthentication', trigger.authenticationRef.name);
     expect(auth, 'TriggerAuthentication').toBeDefined();
-    const saslSecret = metadataValue(pubsub, 'saslPassword').secretKeyRef.name;
+    const saslSecret = metadataItem(pubsub, 'saslPassword').secretKeyRef.name;
     for (const ref of auth.spec.secretTargetRef) expect(ref.name).toBe(saslSecret);
   });
 

@@ -1,0 +1,127 @@
+import { readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { ScaledObject } from '@kubernetes-models/keda/keda.sh/v1alpha1/ScaledObject';
+import { TriggerAuthentication } from '@kubernetes-models/keda/keda.sh/v1alpha1/TriggerAuthentication';
+import { Deployment } from 'kubernetes-models/apps/v1/Deployment';
+import { ClusterRole } from 'kubernetes-models/rbac.authorization.k8s.io/v1/ClusterRole';
+import { ClusterRoleBinding } from 'kubernetes-models/rbac.authorization.k8s.io/v1/ClusterRoleBinding';
+import { Role } from 'kubernetes-models/rbac.authorization.k8s.io/v1/Role';
+import { RoleBinding } from 'kubernetes-models/rbac.authorization.k8s.io/v1/RoleBinding';
+import { ConfigMap } from 'kubernetes-models/v1/ConfigMap';
+import { Secret } from 'kubernetes-models/v1/Secret';
+import { Service } from 'kubernetes-models/v1/Service';
+import { ServiceAccount } from 'kubernetes-models/v1/ServiceAccount';
+import { parseAllDocuments } from 'yaml';
+import { z } from 'zod';
+
+/**
+ * What the manifest tests (deploy/manifests.test.ts, observability/manifests.test.ts)
+ * share: reading YAML files, and validating a document against the schema of
+ * its apiVersion and kind (the Kubernetes and KEDA ones from kubernetes-models;
+ * Dapr's resources and kustomize's Kustomization against the shapes below).
+ */
+
+// biome-ignore lint/suspicious/noExplicitAny: manifests are checked field by field by the tests
+export type Manifest = any;
+
+const DaprMetadataItem = z.union([
+  z.strictObject({ name: z.string().min(1), value: z.string() }),
+  z.strictObject({
+    name: z.string().min(1),
+    secretKeyRef: z.strictObject({ name: z.string(), key: z.string() }),
+  }),
+]);
+const DaprObjectMeta = z.object({ name: z.string().min(1), namespace: z.string().optional() }).loose();
+const DaprComponent = z.strictObject({
+  apiVersion: z.literal('dapr.io/v1alpha1'),
+  kind: z.literal('Component'),
+  metadata: DaprObjectMeta,
+  spec: z.strictObject({
+    type: z.string().regex(/^(state|pubsub|bindings|secretstores)\.[\w.-]+$/),
+    version: z.string().regex(/^v\d+$/),
+    metadata: z.array(DaprMetadataItem).optional(),
+    ignoreErrors: z.boolean().optional(),
+    initTimeout: z.string().optional(),
+  }),
+  scopes: z.array(z.string()).optional(),
+  auth: z.object({ secretStore: z.string() }).optional(),
+});
+const DaprConfiguration = z.object({
+  apiVersion: z.literal('dapr.io/v1alpha1'),
+  kind: z.literal('Configuration'),
+  metadata: DaprObjectMeta,
+  spec: z.object({}).loose(),
+});
+const DaprResiliency = z.object({
+  apiVersion: z.literal('dapr.io/v1alpha1'),
+  kind: z.literal('Resiliency'),
+  metadata: DaprObjectMeta,
+  spec: z.object({ policies: z.object({}).loose(), targets: z.object({}).loose() }),
+  scopes: z.array(z.string()).optional(),
+});
+const Kustomization = z
+  .object({ apiVersion: z.literal('kustomize.config.k8s.io/v1beta1'), kind: z.literal('Kustomization') })
+  .loose();
+
+const models: Record<string, (d: Manifest) => void> = {
+  'apps/v1 Deployment': (d) => new Deployment(d).validate(),
+  'v1 Service': (d) => new Service(d).validate(),
+  'v1 Secret': (d) => new Secret(d).validate(),
+  'v1 ConfigMap': (d) => new ConfigMap(d).validate(),
+  'v1 ServiceAccount': (d) => new ServiceAccount(d).validate(),
+  'rbac.authorization.k8s.io/v1 Role': (d) => new Role(d).validate(),
+  'rbac.authorization.k8s.io/v1 RoleBinding': (d) => new RoleBinding(d).validate(),
+  'rbac.authorization.k8s.io/v1 ClusterRole': (d) => new ClusterRole(d).validate(),
+  'rbac.authorization.k8s.io/v1 ClusterRoleBinding': (d) => new ClusterRoleBinding(d).validate(),
+  'keda.sh/v1alpha1 ScaledObject': (d) => new ScaledObject(d).validate(),
+  'keda.sh/v1alpha1 TriggerAuthentication': (d) => new TriggerAuthentication(d).validate(),
+  'dapr.io/v1alpha1 Component': (d) => DaprComponent.parse(d),
+  'dapr.io/v1alpha1 Configuration': (d) => DaprConfiguration.parse(d),
+  'dapr.io/v1alpha1 Resiliency': (d) => DaprResiliency.parse(d),
+  'kustomize.config.k8s.io/v1beta1 Kustomization': (d) => Kustomization.parse(d),
+};
+
+/** Validates one document by its apiVersion and kind; an unknown kind is an error, not a pass. */
+export function validate(doc: Manifest, where: string) {
+  const kind = `${doc?.apiVersion} ${doc?.kind}`;
+  const check = models[kind];
+  if (!check) throw new Error(`${where}: no schema for ${kind}`);
+  try {
+    check(doc);
+  } catch (error) {
+    throw new Error(`${where}: ${(error as Error).message}`);
+  }
+}
+
+/** Whether a parsed YAML document is a Kubernetes-style resource (and not, say, a program's config file). */
+export function isManifest(doc: Manifest): boolean {
+  return typeof doc?.apiVersion === 'string' && typeof doc?.kind === 'string';
+}
+
+/** Every .yaml/.yml file under a directory, recursively. */
+export function yamlFiles(dir: string): string[] {
+  return readdirSync(dir).flatMap((name) => {
+    const path = join(dir, name);
+    if (statSync(path).isDirectory()) return name === 'node_modules' ? [] : yamlFiles(path);
+    return /\.ya?ml$/.test(name) ? [path] : [];
+  });
+}
+
+/** The documents of a multi-document YAML text; a syntax error is thrown with `where`. */
+export function parseDocuments(text: string, where: string): Manifest[] {
+  return parseAllDocuments(text).flatMap((doc) => {
+    if (doc.errors.length > 0) throw new Error(`${where}: ${doc.errors[0]?.message}`);
+    const value = doc.toJS();
+    return value === null ? [] : [value];
+  });
+}
+
+/** A container's env as name → value (or the valueFrom object). */
+export function containerEnv(container: Manifest): Record<string, Manifest> {
+  return Object.fromEntries((container.env ?? []).map((e: Manifest) => [e.name, e.value ?? e.valueFrom]));
+}
+
+/** The entry `name` of a Dapr component's metadata. */
+export function metadataItem(doc: Manifest, name: string): Manifest {
+  return doc?.spec?.metadata?.find((m: { name: string }) => m.name === name);
+}
