@@ -154,12 +154,16 @@ export const daprDashboard = dashboard(
     timeseries({
       title: 'Pub/sub ingress',
       description:
-        'Events daprd delivers to the app, per second, by topic and the app’s answer (success, retry, drop).',
+        'Events daprd delivers to the app, per second, by topic and the app’s answer (success, retry, drop): one by one, and in bulk deliveries (PUBSUB_BULK, the Kafka profiles) per event.',
       unit: 'reqps',
       targets: [
         query(
           `sum by (app_id, component, topic, process_status) (rate(dapr_component_pubsub_ingress_count{${app}}[${RATE}]))`,
           '{{app_id}} {{topic}} {{process_status}}',
+        ),
+        query(
+          `sum by (app_id, component, topic, process_status) (rate(dapr_component_pubsub_ingress_bulk_event_count{${app}}[${RATE}]))`,
+          '{{app_id}} {{topic}} {{process_status}} (bulk)',
         ),
       ],
     }),
@@ -167,10 +171,16 @@ export const daprDashboard = dashboard(
   .withPanel(
     timeseries({
       title: 'Pub/sub delivery latency p95',
-      description: 'Time from daprd receiving an event to the app’s answer (ms), by topic.',
+      description:
+        'Time from daprd receiving an event, or a bulk of them, to the app’s answer (ms), by topic.',
       unit: 'ms',
       targets: [
         p95('dapr_component_pubsub_ingress_latencies_bucket', 'app_id, topic', '{{app_id}} {{topic}}'),
+        p95(
+          'dapr_component_pubsub_ingress_bulk_latencies_bucket',
+          'app_id, topic',
+          '{{app_id}} {{topic}} (bulk)',
+        ),
       ],
     }),
   )

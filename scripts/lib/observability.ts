@@ -81,6 +81,17 @@ export async function startJaeger(
   };
 }
 
+/** Whether Prometheus answers and its last scrape of the app and of daprd succeeded. */
+async function bothScraped(url: string): Promise<boolean> {
+  const response = await fetch(`${url}/api/v1/query?query=${encodeURIComponent('up == 1')}`).catch(
+    () => undefined,
+  );
+  if (!response?.ok) return false;
+  const body = (await response.json()) as { data: { result: Array<{ metric: { job: string } }> } };
+  const jobs = new Set(body.data.result.map((sample) => sample.metric.job));
+  return jobs.has('app') && jobs.has('daprd');
+}
+
 export interface Prometheus extends Pick<Started, 'stop'> {
   /** The query API and UI, e.g. http://127.0.0.1:9091 */
   url: string;
@@ -128,7 +139,9 @@ export async function startPrometheus(options: PrometheusOptions): Promise<Prome
     ],
     { cwd: dataDir, output: join(logDir, 'prometheus.log') },
   );
-  await untilReady(prometheus, () => httpOk(`http://127.0.0.1:${port}/-/ready`));
-  log(`[observability] prometheus ready on 127.0.0.1:${port} (${Date.now() - started} ms)`);
+  // Ready once it has scraped both targets: the counters' first samples (0 before any load) are
+  // what rate() and increase() measure a rise from.
+  await untilReady(prometheus, () => bothScraped(`http://127.0.0.1:${port}`));
+  log(`[observability] prometheus ready on 127.0.0.1:${port}, both targets up (${Date.now() - started} ms)`);
   return { url: `http://127.0.0.1:${port}`, stop: () => prometheus.stop() };
 }

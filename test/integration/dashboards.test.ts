@@ -76,7 +76,14 @@ describe('dashboards and alert rules against the real Prometheus', () => {
     '%s: Prometheus accepts every expression; the app and Dapr panels show data',
     async (_file, { dashboard, local }) => {
       for (const { metric, label, name } of variableQueries(dashboard)) {
-        const values = await prometheusQuery(`group by (${label}) (${asPromQL(metric)})`);
+        const expr = `group by (${label}) (${asPromQL(metric)})`;
+        const values = await (local
+          ? eventually(
+              () => prometheusQuery(expr),
+              (result) => result.length > 0,
+              30_000,
+            )
+          : prometheusQuery(expr));
         checked.expressions++;
         if (local) expect(values.length, `variable ${name}`).toBeGreaterThan(0);
       }
