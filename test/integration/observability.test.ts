@@ -1,4 +1,6 @@
 import { randomBytes, randomUUID } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { activityTypes, api, daprd, eventually, prometheusQuery, stack } from './client.ts';
 
@@ -30,6 +32,7 @@ async function jaegerTraces(operation: string): Promise<JaegerTrace[]> {
   return ((await response.json()) as { data?: JaegerTrace[] }).data ?? [];
 }
 
+const inSeconds = (s: number) => new Date(Date.now() + s * 1000).toISOString();
 const tag = (span: JaegerSpan | undefined, key: string) => span?.tags.find((t) => t.key === key)?.value;
 const parentOf = (span: JaegerSpan | undefined) =>
   span?.references.find((r) => r.refType === 'CHILD_OF')?.spanID;
@@ -128,6 +131,36 @@ describe('traces read back from Jaeger, metrics in Prometheus', () => {
     expect(handled, 'onTaskEvent of task.reminder in the same trace').toBeDefined();
     console.log(
       `reminder trace ${trace.traceID}: ${trace.spans.length} spans; reminderJob's parent ${parentOf(job) ?? 'none'}`,
+    );
+  });
+
+  it('no span in Jaeger and no line of the app’s log holds the API token or the app token', async () => {
+    const { apiToken, appToken, logDir } = stack();
+    // Calls that carry both: the API token on a request, the app token on daprd's calls to the app.
+    const response = await api('POST', '/tasks', { title: 'secrets stay out', remindAt: inSeconds(1) });
+    expect(response.status).toBe(201);
+    const task = await response.json();
+    await eventually(
+      () => activityTypes(task.id),
+      (types) => types.includes('task.reminder'),
+      60_000,
+    );
+    const query = new URLSearchParams({ service: 'tasks', lookback: '1h', limit: '1000' });
+    const traces = await eventually(
+      async () =>
+        ((await (await fetch(`${stack().jaeger}/api/traces?${query}`)).json()) as { data: JaegerTrace[] })
+          .data,
+      (list) => list.some((t) => t.spans.some((s) => tag(s, 'task.id') === task.id)),
+      30_000,
+    );
+    const spans = JSON.stringify(traces);
+    const log = await readFile(join(logDir, 'app.log'), 'utf8');
+    for (const secret of [apiToken, appToken]) {
+      expect(spans.includes(secret), 'a token in a span').toBe(false);
+      expect(log.includes(secret), 'a token in the log').toBe(false);
+    }
+    console.log(
+      `${traces.length} traces (${spans.length} bytes) and ${log.length} bytes of log hold no token`,
     );
   });
 
