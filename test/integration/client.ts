@@ -87,3 +87,35 @@ export async function prometheusQuery(expr: string): Promise<PromSample[]> {
   if (body.status !== 'success' || !body.data) throw new Error(`Prometheus rejected ${expr}: ${body.error}`);
   return body.data.result;
 }
+
+/**
+ * Publishes a CloudEvent to task-events through daprd's publish API, keyed by
+ * `partitionKey` (on Kafka, the partition), with any extra headers (e.g. a
+ * traceparent); expects daprd's 204.
+ */
+export async function publishToTaskEvents(
+  event: { id: string; type: string; data: unknown },
+  partitionKey: string,
+  headers: Record<string, string> = {},
+) {
+  const envelope = {
+    specversion: '1.0',
+    source: 'integration-test',
+    datacontenttype: 'application/json',
+    ...event,
+  };
+  const path = `/v1.0/publish/pubsub/task-events?metadata.partitionKey=${encodeURIComponent(partitionKey)}`;
+  const response = await daprd('POST', path, envelope, 'application/cloudevents+json', headers);
+  if (response.status !== 204)
+    throw new Error(`publish answered ${response.status}: ${await response.text()}`);
+}
+
+/** Waits until GET /dead-letters lists the event `eventId`; returns its entry. */
+export async function deadLetter(eventId: string, timeoutMs = 60_000): Promise<Record<string, string>> {
+  const items = await eventually(
+    async () => (await (await api('GET', '/dead-letters')).json()).items as Array<Record<string, string>>,
+    (list) => list.some((item) => item.eventId === eventId),
+    timeoutMs,
+  );
+  return items.find((item) => item.eventId === eventId) as Record<string, string>;
+}

@@ -1,7 +1,16 @@
 import { randomUUID } from 'node:crypto';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { dashboards, panelQueries, variableQueries } from '../../observability/dashboards/index.ts';
-import { activityTypes, api, daprd, eventually, type PromSample, prometheusQuery, stack } from './client.ts';
+import {
+  activityTypes,
+  api,
+  deadLetter,
+  eventually,
+  type PromSample,
+  prometheusQuery,
+  publishToTaskEvents,
+  stack,
+} from './client.ts';
 
 /**
  * Every expression of every dashboard (observability/grafana/dashboards, built
@@ -40,26 +49,10 @@ async function shortLoad() {
     ['GET', '/dead-letters'],
   ];
   for (const [method, path, body] of calls) expect((await api(method, path, body)).status).toBeLessThan(500);
-  const poison = {
-    specversion: '1.0',
-    id: `dashboards-${randomUUID()}`,
-    source: 'integration-test',
-    type: 'task.created',
-    datacontenttype: 'application/json',
-    data: { title: 42 },
-  };
-  const published = await daprd(
-    'POST',
-    `/v1.0/publish/pubsub/task-events?metadata.partitionKey=${task.id}`,
-    poison,
-    'application/cloudevents+json',
-  );
-  expect(published.status).toBe(204);
-  await eventually(
-    async () => (await (await api('GET', '/dead-letters')).json()).items as Array<{ eventId: string }>,
-    (items) => items.some((item) => item.eventId === poison.id),
-    60_000,
-  );
+  // An event whose data can never be handled: onTaskEvent drops it to the dead-letter topic.
+  const poisonId = `dashboards-${randomUUID()}`;
+  await publishToTaskEvents({ id: poisonId, type: 'task.created', data: { title: 42 } }, task.id);
+  await deadLetter(poisonId);
   await eventually(
     () => activityTypes(task.id),
     (types) => types.includes('task.reminder'),

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { CommunicationProtocolEnum, DaprClient } from '@dapr/dapr';
 import { describe, expect, it } from 'vitest';
 import { topicRecords } from '../../scripts/lib/kafka-lag.ts';
-import { activityTypes, api, appLog, daprd, eventually, sleep, stack } from './client.ts';
+import { activityTypes, api, appLog, daprd, deadLetter, eventually, sleep, stack } from './client.ts';
 
 const inSeconds = (s: number) => new Date(Date.now() + s * 1000).toISOString();
 /**
@@ -184,12 +184,7 @@ describe.concurrent('event-driven functions on the real daprd and scheduler', ()
     expect(await publishRaw({ id, type: 'task.created', data: { title: 42 } }, task.id)).toEqual({});
     const next = { id: `after-${id}`, type: 'task.updated', data: { ...task, priority: 'high' } };
     expect(await publishRaw(next, task.id)).toEqual({});
-    const letters = await eventually(
-      async () => (await (await api('GET', '/dead-letters')).json()).items as Array<{ eventId: string }>,
-      (items) => items.some((item) => item.eventId === id),
-      EVENT_WAIT_MS,
-    );
-    expect(letters.find((item) => item.eventId === id)).toMatchObject({ type: 'task.created' });
+    expect(await deadLetter(id, EVENT_WAIT_MS)).toMatchObject({ type: 'task.created' });
     const [why] = await appLog('event dropped: its data does not match the schema', { eventId: id });
     expect(why).toMatchObject({ function: 'onTaskEvent', type: 'task.created' });
     await eventually(

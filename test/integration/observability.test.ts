@@ -2,7 +2,15 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { activityTypes, api, daprd, eventually, prometheusQuery, stack } from './client.ts';
+import {
+  activityTypes,
+  api,
+  deadLetter,
+  eventually,
+  prometheusQuery,
+  publishToTaskEvents,
+  stack,
+} from './client.ts';
 
 interface JaegerSpan {
   traceID: string;
@@ -196,28 +204,11 @@ describe('traces read back from Jaeger, metrics in Prometheus', () => {
   it('a lost event: its dead letter names its trace, where onTaskEvent dropped it and onDeadLetter kept it', async () => {
     const traceId = randomBytes(16).toString('hex');
     const id = `lost-${randomUUID()}`;
-    const poison = {
-      specversion: '1.0',
-      id,
-      source: 'integration-test',
-      type: 'task.updated',
-      data: { id: 7 },
-    };
-    const published = await daprd(
-      'POST',
-      `/v1.0/publish/pubsub/task-events?metadata.partitionKey=${id}`,
-      poison,
-      'application/cloudevents+json',
-      { traceparent: `00-${traceId}-${randomBytes(8).toString('hex')}-01` },
-    );
-    expect(published.status).toBe(204);
+    await publishToTaskEvents({ id, type: 'task.updated', data: { id: 7 } }, id, {
+      traceparent: `00-${traceId}-${randomBytes(8).toString('hex')}-01`,
+    });
     // What an operator does: GET /dead-letters, then the trace by its id.
-    const letters = await eventually(
-      async () => (await (await api('GET', '/dead-letters')).json()).items as Array<Record<string, string>>,
-      (items) => items.some((item) => item.eventId === id),
-      60_000,
-    );
-    const letter = letters.find((item) => item.eventId === id);
+    const letter = await deadLetter(id);
     expect(letter?.traceId).toBe(traceId);
     const trace = (await eventually(
       () => jaegerTrace(traceId),
