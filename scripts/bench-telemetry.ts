@@ -11,8 +11,7 @@
  * through the noise of the store and daprd).
  *   CREATES=2000 CONCURRENCY=8 ROUNDS=3 npm run bench:telemetry
  */
-import { execFileSync } from 'node:child_process';
-import { mkdir, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freeJaegerPorts, startJaeger } from './lib/observability.ts';
@@ -36,24 +35,6 @@ const percentile = (sorted: number[], p: number) =>
   sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? Number.NaN;
 
 const bundle = join(projectRoot, 'dist', 'all.mjs');
-const ticksPerSecond = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim());
-
-/** The app's process: the one node process running the bundle (one stack at a time here). */
-async function appPid(): Promise<string> {
-  for (const pid of (await readdir('/proc')).filter((name) => /^\d+$/.test(name))) {
-    const cmdline = await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '');
-    if (cmdline.split('\0').includes(bundle)) return pid;
-  }
-  throw new Error(`no process runs ${bundle}`);
-}
-
-/** User and system CPU time the process has used, in ms. */
-async function cpuMs(pid: string): Promise<number> {
-  const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
-  // Fields after the command name (which may hold spaces): utime and stime are the 12th and 13th.
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return ((Number(fields[11]) + Number(fields[12])) / ticksPerSecond) * 1000;
-}
 
 /** Sends `count` creates, `concurrency` at a time; returns each one's latency (ms) and the total time (s). */
 async function load(url: string, token: string, count: number) {
@@ -100,12 +81,13 @@ try {
       });
       try {
         await load(stack.url, stack.apiToken, warmup);
-        const pid = await appPid();
-        const cpuBefore = await cpuMs(pid);
+        const app = stack.processes.app;
+        if (!app) throw new Error('the stack has no app process');
+        const cpuBefore = await app.cpuMs();
         const { latencies, seconds } = await load(stack.url, stack.apiToken, creates);
         // The events of these writes are relayed and handled after the last answer: let them finish.
         await new Promise((resolve) => setTimeout(resolve, 5000));
-        const cpu = (await cpuMs(pid)) - cpuBefore;
+        const cpu = (await app.cpuMs()) - cpuBefore;
         const sorted = latencies.sort((a, b) => a - b);
         const run: Run = {
           telemetry,

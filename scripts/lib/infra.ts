@@ -5,7 +5,7 @@ import { connect } from 'node:net';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
-import { type Started, startProcess, waitFor } from './processes.ts';
+import { type Restartable, type Started, startProcess, waitFor } from './processes.ts';
 
 /**
  * The servers behind the Redis, Postgres and Kafka profiles, on loopback,
@@ -51,6 +51,8 @@ const root = resolve(import.meta.dirname, '../..');
 
 export interface Infra {
   ports: InfraPorts;
+  /** Each server's process, to kill, pause or restart on its own (fault tests); stop() ends them all. */
+  processes: Partial<Record<Server, Restartable>>;
   stop(): Promise<void>;
 }
 
@@ -63,6 +65,7 @@ export async function startInfra(
   kafkaTopics: Record<string, number> = {},
 ): Promise<Infra> {
   const started: Array<Pick<Started, 'stop'>> = [];
+  const processes: Infra['processes'] = {};
   const stop = async () => {
     for (const server of started.reverse()) await server.stop();
   };
@@ -70,19 +73,34 @@ export async function startInfra(
   try {
     for (const server of servers) {
       const begun = Date.now();
-      if (server === 'redis') started.push(await startRedis(dataDir, ports, log));
-      if (server === 'postgres') started.push(await startPostgres(dataDir, ports, log));
-      if (server === 'kafka') started.push(await startKafka(dataDir, ports, kafkaTopics, log));
+      const running =
+        server === 'redis'
+          ? await startRedis(dataDir, ports, log)
+          : server === 'postgres'
+            ? await startPostgres(dataDir, ports, log)
+            : await startKafka(dataDir, ports, kafkaTopics, log);
+      processes[server] = running.process;
+      started.push(running);
       log(`[infra] ${server} ready on 127.0.0.1:${ports[server]} (${Date.now() - begun} ms)`);
     }
   } catch (error) {
     await stop();
     throw error;
   }
-  return { ports, stop };
+  return { ports, processes, stop };
 }
 
-async function startRedis(dataDir: string, ports: InfraPorts, log: (line: string) => void) {
+/** A server's process, and how the stack stops it at the end (not always a plain SIGTERM). */
+interface StartedServer {
+  process: Restartable;
+  stop(): Promise<void>;
+}
+
+async function startRedis(
+  dataDir: string,
+  ports: InfraPorts,
+  log: (line: string) => void,
+): Promise<StartedServer> {
   const binary = await ensureCommand('redis-server', 'redis-server', log);
   const dir = join(dataDir, 'redis');
   await mkdir(dir, { recursive: true });
@@ -90,13 +108,17 @@ async function startRedis(dataDir: string, ports: InfraPorts, log: (line: string
     'redis',
     binary,
     ['--bind', '127.0.0.1', '--port', String(ports.redis), '--dir', dir, '--save', '', '--appendonly', 'yes'],
-    { cwd: dir, output: join(dataDir, 'logs', 'redis.log') },
+    { cwd: dir, output: join(dataDir, 'logs', 'redis.log'), ready: () => portOpen(ports.redis) },
   );
   await waitForPort('redis', ports.redis, redis);
-  return redis;
+  return { process: redis, stop: () => redis.stop() };
 }
 
-async function startPostgres(dataDir: string, ports: InfraPorts, log: (line: string) => void) {
+async function startPostgres(
+  dataDir: string,
+  ports: InfraPorts,
+  log: (line: string) => void,
+): Promise<StartedServer> {
   const bin = await postgresBin(log);
   const dir = join(dataDir, 'postgres');
   const data = join(dir, 'data');
@@ -126,29 +148,24 @@ async function startPostgres(dataDir: string, ports: InfraPorts, log: (line: str
     '-k',
     dir,
   ]);
+  // The port opens while the server is still starting up, when daprd's state store would fail to
+  // initialise (and daprd exit): it is ready once it accepts connections.
+  const accepting = () =>
+    run(join(bin, 'pg_isready'), ['-h', '127.0.0.1', '-p', String(ports.postgres), '-U', POSTGRES_USER]).then(
+      () => true,
+      () => false,
+    );
   const postgres = startProcess('postgres', command, args, {
     cwd: dir,
     output: join(dataDir, 'logs', 'postgres.log'),
+    ready: accepting,
+    // A fast shutdown, as the official image's STOPSIGNAL: SIGTERM asks for a smart one, which waits
+    // for daprd's connections to close, and runuser answers SIGTERM with SIGKILL after 2 s.
+    stopSignal: 'SIGINT',
   });
-  // The port opens while the server is still starting up, when daprd's state store would fail to
-  // initialise (and daprd exit): wait until it accepts connections.
-  await waitFor(
-    'postgres',
-    () =>
-      run(join(bin, 'pg_isready'), [
-        '-h',
-        '127.0.0.1',
-        '-p',
-        String(ports.postgres),
-        '-U',
-        POSTGRES_USER,
-      ]).then(
-        () => true,
-        () => false,
-      ),
-    { alive: () => postgres.child.exitCode === null },
-  );
+  await waitFor('postgres', accepting, { alive: () => postgres.child.exitCode === null });
   return {
+    process: postgres,
     async stop() {
       // A fast shutdown: SIGTERM would wait for daprd's connections to close.
       await run(...asServer(join(bin, 'pg_ctl'), ['-D', data, 'stop', '-m', 'fast'])).catch(() => undefined);
@@ -162,7 +179,7 @@ async function startKafka(
   ports: InfraPorts,
   topics: Record<string, number>,
   log: (line: string) => void,
-) {
+): Promise<StartedServer> {
   const libs = await kafkaLibs(log);
   const dir = join(dataDir, 'kafka');
   await mkdir(dir, { recursive: true });
@@ -202,6 +219,7 @@ async function startKafka(
   const kafka = startProcess('kafka', 'java', [...java, 'kafka.Kafka', properties], {
     cwd: dir,
     output: join(dataDir, 'logs', 'kafka.log'),
+    ready: () => portOpen(ports.kafka),
   });
   await waitForPort('kafka', ports.kafka, kafka);
   for (const [topic, partitions] of Object.entries(topics)) {
@@ -218,7 +236,7 @@ async function startKafka(
       String(partitions),
     ]);
   }
-  return kafka;
+  return { process: kafka, stop: () => kafka.stop() };
 }
 
 /** The broker's jars, resolved from Maven Central into ~/.cache once per Kafka version. */
@@ -256,6 +274,24 @@ async function postgresBin(log: (line: string) => void): Promise<string> {
   }
   if (!found) throw new Error('PostgreSQL server binaries not found under /usr/lib/postgresql/*/bin');
   return found;
+}
+
+/** One SQL statement through psql against the local server (as its `tasks` user); the rows, unaligned. */
+export async function postgresQuery(port: number, sql: string): Promise<string> {
+  const psql = join(await postgresBin(() => {}), 'psql');
+  const { stdout } = await run(psql, [
+    '-h',
+    '127.0.0.1',
+    '-p',
+    String(port),
+    '-U',
+    POSTGRES_USER,
+    '-d',
+    'postgres',
+    '-Atc',
+    sql,
+  ]);
+  return stdout.trim();
 }
 
 async function postgresIds(): Promise<[number, number]> {

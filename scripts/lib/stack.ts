@@ -13,7 +13,15 @@ import {
   type Server,
   startInfra,
 } from './infra.ts';
-import { freePort, httpOk, type Started, startProcess, untilReady, waitFor } from './processes.ts';
+import {
+  freePort,
+  httpOk,
+  type Restartable,
+  type Started,
+  startProcess,
+  untilReady,
+  waitFor,
+} from './processes.ts';
 
 export const projectRoot = resolve(import.meta.dirname, '../..');
 
@@ -111,6 +119,9 @@ export interface StackOptions {
   log?: (line: string) => void;
 }
 
+/** The processes a stack may run: its own three, and the profile's servers. */
+export type ProcessName = 'daprd' | 'app' | 'scheduler' | Server;
+
 export interface Stack {
   binaries: DaprBinaries;
   ports: Ports;
@@ -127,6 +138,12 @@ export interface Stack {
   kafka?: string;
   /** The stack's own scheduler, to stop and start again on its own (a test of an outage). */
   scheduler?: { stop(): Promise<void>; start(): Promise<void> };
+  /**
+   * Every process this stack started (daprd, the app, its scheduler, the
+   * profile's servers), to kill, pause or restart one alone; start() brings it
+   * back as it was, and resolves once it answers its own health check.
+   */
+  processes: Partial<Record<ProcessName, Restartable>>;
   stop(): Promise<void>;
 }
 
@@ -165,7 +182,8 @@ export async function startStack(options: StackOptions): Promise<Stack> {
   const apiToken = await ensureSecretsFile(secretsFile);
   const appToken = randomBytes(24).toString('base64url');
   const started: Array<Pick<Started, 'stop'>> = [];
-  let scheduler: Started | undefined;
+  const processes: Stack['processes'] = {};
+  let scheduler: Restartable | undefined;
   const stop = async () => {
     for (const process of started.reverse()) await process.stop();
   };
@@ -184,10 +202,12 @@ export async function startStack(options: StackOptions): Promise<Stack> {
         topics,
       );
       started.push(infra);
+      Object.assign(processes, infra.processes);
     }
     if (options.scheduler !== false) {
       scheduler = await startScheduler(binaries, ports, workDir, logDir);
-      started.push({ stop: () => scheduler?.stop() ?? Promise.resolve() });
+      processes.scheduler = scheduler;
+      started.push(scheduler);
     }
 
     const [command = process.execPath, ...args] = options.app;
@@ -206,8 +226,10 @@ export async function startStack(options: StackOptions): Promise<Stack> {
           : {}),
         ...options.appEnv,
       },
+      ready: () => httpOk(`http://127.0.0.1:${ports.app}/healthz`),
     });
     started.push(app);
+    processes.app = app;
 
     const daprd = startProcess(
       'daprd',
@@ -246,9 +268,15 @@ export async function startStack(options: StackOptions): Promise<Stack> {
         // DAPRD_LOG_LEVEL=debug also shows the Kafka client's (sarama's) own log lines.
         process.env.DAPRD_LOG_LEVEL ?? 'info',
       ],
-      { cwd: workDir, output: join(logDir, 'daprd.log'), env: { APP_API_TOKEN: appToken } },
+      {
+        cwd: workDir,
+        output: join(logDir, 'daprd.log'),
+        env: { APP_API_TOKEN: appToken },
+        ready: () => httpOk(`http://127.0.0.1:${ports.daprHttp}/v1.0/healthz`),
+      },
     );
     started.push(daprd);
+    processes.daprd = daprd;
     const alive = () => daprd.child.exitCode === null && app.child.exitCode === null;
     await waitFor('app and daprd', () => httpOk(`http://127.0.0.1:${ports.app}/readyz`), { alive });
     // daprd subscribes (the app's topics and the outbox's internal ones) only after its own
@@ -269,19 +297,18 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     dataDir,
     logDir,
     url: `http://127.0.0.1:${ports.app}`,
-    ...(options.scheduler === false
+    ...(scheduler === undefined
       ? {}
       : {
           scheduler: {
             stop: async () => scheduler?.stop(),
-            start: async () => {
-              scheduler = await startScheduler(binaries, ports, workDir, logDir);
-            },
+            start: async () => scheduler?.start(),
           },
         }),
     ...((profileSpecs[profile].servers as readonly Server[]).includes('kafka')
       ? { kafka: `127.0.0.1:${(options.infraPorts ?? defaultInfraPorts).kafka}` }
       : {}),
+    processes,
     stop,
   };
 }
@@ -305,6 +332,7 @@ async function subscribed(ports: Ports, appToken: string): Promise<boolean> {
 /** The scheduler with its embedded etcd under `.data/scheduler`; resolves once it is healthy. */
 async function startScheduler(binaries: DaprBinaries, ports: Ports, workDir: string, logDir: string) {
   const dataDir = join(workDir, '.data');
+  const healthy = () => httpOk(`http://127.0.0.1:${ports.schedulerHealth}/healthz`);
   const scheduler = startProcess(
     'scheduler',
     binaries.scheduler,
@@ -328,9 +356,9 @@ async function startScheduler(binaries: DaprBinaries, ports: Ports, workDir: str
       '--etcd-initial-cluster',
       `dapr-scheduler-server-0=http://127.0.0.1:${ports.etcdPeer}`,
     ],
-    { cwd: workDir, output: join(logDir, 'scheduler.log') },
+    { cwd: workDir, output: join(logDir, 'scheduler.log'), ready: healthy },
   );
-  await untilReady(scheduler, () => httpOk(`http://127.0.0.1:${ports.schedulerHealth}/healthz`));
+  await untilReady(scheduler, healthy);
   return scheduler;
 }
 
