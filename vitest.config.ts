@@ -1,4 +1,4 @@
-import { defineConfig } from 'vitest/config';
+import { configDefaults, defineConfig } from 'vitest/config';
 
 export default defineConfig({
   test: {
@@ -12,6 +12,7 @@ export default defineConfig({
             'scripts/**/*.test.ts',
             'deploy/**/*.test.ts',
             'observability/**/*.test.ts',
+            'test/faults/**/*.unit.test.ts',
           ],
         },
       },
@@ -23,6 +24,17 @@ export default defineConfig({
           testTimeout: 300_000,
           hookTimeout: 120_000,
           // One real stack (scheduler + daprd + app) serves every file; run them one by one.
+          fileParallelism: false,
+        },
+      },
+      {
+        test: {
+          name: 'faults',
+          include: ['test/faults/**/*.test.ts'],
+          exclude: [...configDefaults.exclude, 'test/faults/**/*.unit.test.ts'],
+          // A scenario starts its own stack, loads it, breaks it, lets it settle and checks it: minutes.
+          testTimeout: 600_000,
+          hookTimeout: 120_000,
           fileParallelism: false,
         },
       },
