@@ -2,13 +2,18 @@
  * npm test: the whole suite. Provisions the Dapr binaries (built from the Go
  * module proxy on first use), builds the bundles, runs the unit tests, then
  * the integration suite once per profile (the same files, only the
- * components and the servers behind them differ), and prints a table.
- *   npm test                                   # unit + integration on every profile
- *   TEST_PROFILES=embedded npm test            # integration on some profiles only
+ * components and the servers behind them differ), then the fault scenarios
+ * once per profile (test/faults: each process killed under load, the store
+ * and the broker paused), and prints a table of steps and one of faults.
+ *   npm test                                   # unit + integration + faults on every profile
+ *   TEST_PROFILES=embedded npm test            # integration and faults on some profiles only
  *   npm test -- --project unit                 # arguments go to one vitest run
  */
 import { spawn } from 'node:child_process';
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { formatFailures, formatTable, readResults } from '../test/faults/report.ts';
 import { provisionDapr } from './lib/dapr-runtime.ts';
 import { type Profile, profiles, projectRoot } from './lib/stack.ts';
 
@@ -65,10 +70,23 @@ try {
       TEST_PROFILE: profile,
     });
   }
+  // One directory collects every profile's fault results (faults.json) for the table below.
+  const faultsDir = await mkdtemp(join(tmpdir(), 'tasks-faults-'));
+  for (const profile of matrix) {
+    await timed(`faults on ${profile}`, [vitest, 'run', '--project', 'faults'], {
+      TEST_PROFILE: profile,
+      FAULTS_DIR: faultsDir,
+    });
+  }
 
   console.log('\n  step                              result   time');
   for (const { step, ok, seconds } of results) {
     console.log(`  ${step.padEnd(34)}${(ok ? 'passed' : 'FAILED').padEnd(9)}${seconds.toFixed(1)} s`);
+  }
+  const faults = await readResults(faultsDir);
+  if (faults.length > 0) {
+    console.log(`\n  faults (${join(faultsDir, 'faults.json')}):\n${formatTable(faults)}`);
+    if (faults.some((r) => !r.passed)) console.log(formatFailures(faults));
   }
   if (results.some((r) => !r.ok)) process.exit(1);
 } catch (error) {
