@@ -8,7 +8,7 @@ import { listDeadLetters } from './functions/listDeadLetters/index.ts';
 import { listTasks } from './functions/listTasks/index.ts';
 import { onDeadLetter } from './functions/onDeadLetter/index.ts';
 import { onTaskEvent } from './functions/onTaskEvent/index.ts';
-import { relayTaskWrite } from './functions/relayTaskWrite/index.ts';
+import { outboxSweep } from './functions/outboxSweep/index.ts';
 import { reminderJob } from './functions/reminderJob/index.ts';
 import { scheduleReminder } from './functions/scheduleReminder/index.ts';
 import { updateTask } from './functions/updateTask/index.ts';
@@ -20,8 +20,8 @@ import type { FunctionDefinition } from './shared/function.ts';
  * task-reminders and task-cron read tasks through the Task API (service
  * invocation on tasks-api); only tasks-api writes them. Reminder jobs are
  * scheduled by task-reminders (scheduleReminder), the app they fire at:
- * onTaskEvent asks it by service invocation. tasks-api also relays its
- * outbox's `task-writes` to `task-events`, keyed and in order (relayTaskWrite).
+ * onTaskEvent asks it by service invocation. tasks-api publishes each
+ * write's event after its save and sweeps up what a crash left (outboxSweep).
  */
 export const apps = {
   'tasks-api': [
@@ -33,7 +33,7 @@ export const apps = {
     deleteTask,
     getTaskActivity,
     listDeadLetters,
-    relayTaskWrite,
+    outboxSweep,
   ],
   'task-events': [onTaskEvent, onDeadLetter],
   'task-reminders': [reminderJob, scheduleReminder],

@@ -3,7 +3,7 @@ import { join, relative } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { apps } from '../apps.ts';
 import { onTaskEvent } from '../functions/onTaskEvent/index.ts';
-import { relayTaskWrite } from '../functions/relayTaskWrite/index.ts';
+import { outboxSweep } from '../functions/outboxSweep/index.ts';
 import { KAFKA_PARTITIONS } from '../scripts/lib/infra.ts';
 import { kustomizeBuild } from '../scripts/lib/kustomize.ts';
 import { projectRoot } from '../scripts/lib/stack.ts';
@@ -104,6 +104,8 @@ describe('Kubernetes and KEDA manifests', () => {
       secretstore: appNames,
       notifications: ['task-reminders'],
       'overdue-sweep': ['task-cron'],
+      // The outbox's recovery runs beside the writer, tasks-api.
+      'outbox-sweep': ['tasks-api'],
     };
     for (const [name, users] of Object.entries(uses)) {
       const doc = component(name);
@@ -115,11 +117,10 @@ describe('Kubernetes and KEDA manifests', () => {
         expect(appNames, `${doc.kind}/${doc.metadata.name} scope`).toContain(scope);
     // Several apps share the store: keys must not carry the app-id.
     expect(metadataItem(component('statestore'), 'keyPrefix')?.value).toBe('none');
-    // The outbox publishes to relayTaskWrite's topic, which forwards to onTaskEvent's.
-    expect(metadataItem(component('statestore'), 'outboxPublishTopic')?.value).toBe(
-      relayTaskWrite.trigger.topic,
-    );
-    expect(apps['tasks-api']).toContain(relayTaskWrite);
+    // The project's own outbox: daprd's (not crash-safe in 1.18) stays off.
+    expect(metadataItem(component('statestore'), 'outboxPublishTopic')).toBeUndefined();
+    expect(apps['tasks-api']).toContain(outboxSweep);
+    expect(component(outboxSweep.trigger.binding)).toBeDefined();
   });
 
   it('service invocation targets agree: env, Resiliency and the apps that serve the routes', () => {

@@ -8,6 +8,9 @@ export const ActivityEntry = z
     eventId: z.string(),
     type: TaskEventType,
     time: z.string().openapi({ description: "The event's time: for a write, the task's updatedAt after it" }),
+    revision: z.number().int().min(1).optional().openapi({
+      description: "For a write: the task's revision after it (1 when created, then +1 per write)",
+    }),
   })
   .openapi('ActivityEntry');
 export type ActivityEntry = z.infer<typeof ActivityEntry>;
@@ -22,12 +25,10 @@ export const MAX_ENTRIES = 200;
 /**
  * A task's activity history: one state key per task holding its entries in
  * the order onTaskEvent handled the events. `task-events` is keyed by task
- * id and relayTaskWrite forwards a task's writes in write order, so the
- * history is in write order without sorting: the integration tests rely on
- * that to show the order holds end to end. The entries double as the dedupe record: an event
- * whose id is already there changes nothing. It is written with a plain
- * etag-guarded save, not a transaction: every transaction on the task store
- * publishes its upserts through the outbox.
+ * id and the outbox publishes a task's writes in write order, so the history
+ * is in write order without sorting: the integration and fault tests rely on
+ * that to show the order holds end to end. The entries double as the dedupe
+ * record: an event whose id is already there changes nothing.
  */
 export async function recordActivity(dapr: DaprGateway, store: string, taskId: string, entry: ActivityEntry) {
   return saveWithEtag<z.infer<typeof Stored>>(dapr, store, activityKey(taskId), (stored) => {

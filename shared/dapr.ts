@@ -27,10 +27,6 @@ export interface UpsertRequest {
   options?: { concurrency?: 'first-write' | 'last-write' };
 }
 
-export type TransactionOperation =
-  | { operation: 'upsert'; request: UpsertRequest & { contentType?: string } }
-  | { operation: 'delete'; request: { key: string; etag?: string; metadata?: Record<string, string> } };
-
 export interface PublishOptions {
   metadata?: Record<string, string>;
 }
@@ -91,8 +87,6 @@ export interface DaprGateway {
   getBulkState<T = unknown>(store: string, keys: readonly string[]): Promise<Map<string, StateItem<T>>>;
   /** Throws EtagMismatchError when an item's etag is stale. */
   saveState(store: string, items: readonly UpsertRequest[]): Promise<void>;
-  /** Throws TransactionFailedError when daprd reports the transaction failed. */
-  transactState(store: string, operations: readonly TransactionOperation[]): Promise<void>;
   publishEvent(pubsub: string, topic: string, data: unknown, options?: PublishOptions): Promise<void>;
   /**
    * Publishes an event whose CloudEvent attributes (the id above all) the
@@ -153,18 +147,6 @@ export class EtagMismatchError extends DaprError {
   constructor(code: string, message: string) {
     super(409, code, message);
     this.name = 'EtagMismatchError';
-  }
-}
-
-/**
- * A state transaction failed. daprd answers 500 ERR_STATE_TRANSACTION for any
- * cause, a stale etag included; callers tell a conflict from an outage by
- * reading the current state back.
- */
-export class TransactionFailedError extends DaprError {
-  constructor(message: string) {
-    super(500, 'ERR_STATE_TRANSACTION', message);
-    this.name = 'TransactionFailedError';
   }
 }
 
@@ -273,10 +255,6 @@ export function createHttpGateway(options: HttpGatewayOptions): DaprGateway {
       await call('POST', stateUrl(store), items);
     },
 
-    async transactState(store, operations) {
-      await call('POST', `${stateUrl(store)}/transaction`, { operations });
-    },
-
     async publishEvent(pubsub, topic, data, publishOptions = {}) {
       await call('POST', publishUrl(pubsub, topic, publishOptions), data);
     },
@@ -376,6 +354,5 @@ async function toDaprError(response: Response, what: string): Promise<DaprError>
   }
   const full = `${what}: ${message}`;
   if (response.status === 409) return new EtagMismatchError(code, full);
-  if (code === 'ERR_STATE_TRANSACTION') return new TransactionFailedError(full);
   return new DaprError(response.status, code, full);
 }

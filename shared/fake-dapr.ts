@@ -8,8 +8,6 @@ import {
   JobExistsError,
   type JobSpec,
   type StateItem,
-  TransactionFailedError,
-  type TransactionOperation,
   type UpsertRequest,
 } from './dapr.ts';
 
@@ -39,9 +37,7 @@ export type FakeInvokeHandler = (
  * An in-memory stand-in for daprd, for unit tests only. It keeps the
  * semantics the functions rely on: etags change on every write, a stale etag
  * fails a save with EtagMismatchError and a transaction as a whole with
- * TransactionFailedError, `first-write` refuses an existing key, and a
- * transaction on an outbox store publishes each upsert (metadata as
- * CloudEvent attributes) only when it commits.
+ * and `first-write` refuses an existing key.
  */
 export class FakeDaprGateway implements DaprGateway {
   readonly state = new Map<string, { value: unknown; etag: string }>();
@@ -57,14 +53,6 @@ export class FakeDaprGateway implements DaprGateway {
    * or, as Redis does, a 500 carrying the store's own error.
    */
   staleEtagAs: 'conflict' | 'store-error' = 'conflict';
-  /** The outbox settings of the fake state store, as in the component YAML. */
-  outbox: { pubsub: string; topic: string } | undefined = { pubsub: 'pubsub', topic: 'task-writes' };
-  /**
-   * As state.redis does: a transaction whose etag check fails still applies
-   * its other operations and publishes its upserts through the outbox (a
-   * "ghost" event of a write that did not happen), then reports the failure.
-   */
-  ghostOutbox = false;
   #etag = 0;
   #failures: Array<{ method: keyof DaprGateway; error: Error }> = [];
 
@@ -125,27 +113,6 @@ export class FakeDaprGateway implements DaprGateway {
       }
       this.state.set(item.key, { value: structuredClone(item.value), etag: this.#nextEtag() });
     }
-  }
-
-  async transactState(_store: string, operations: readonly TransactionOperation[]): Promise<void> {
-    this.#maybeFail('transactState');
-    const stale = operations.filter(({ request }) => !this.#checkEtag(request, false));
-    if (stale.length > 0 && !this.ghostOutbox) throw new TransactionFailedError('possible etag mismatch');
-    for (const op of operations) {
-      // daprd hands every upsert to the outbox before the store runs the transaction.
-      if (op.operation === 'upsert' && this.outbox) {
-        this.published.push({
-          ...this.outbox,
-          data: structuredClone(op.request.value),
-          metadata: { ...op.request.metadata },
-        });
-      }
-      if (stale.includes(op)) continue;
-      if (op.operation === 'delete') this.state.delete(op.request.key);
-      else
-        this.state.set(op.request.key, { value: structuredClone(op.request.value), etag: this.#nextEtag() });
-    }
-    if (stale.length > 0) throw new TransactionFailedError('possible etag mismatch');
   }
 
   async publishEvent(

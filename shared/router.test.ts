@@ -91,12 +91,6 @@ describe('router', () => {
     expect(await ok.json()).toEqual([
       {
         pubsubname: 'pubsub',
-        topic: 'task-writes',
-        route: '/events/relayTaskWrite',
-        deadLetterTopic: 'task-events-dlq',
-      },
-      {
-        pubsubname: 'pubsub',
         topic: 'task-events',
         route: '/events/onTaskEvent',
         deadLetterTopic: 'task-events-dlq',
@@ -114,6 +108,6 @@ describe('router', () => {
     ).json();
     expect(
       subscriptions.map((s: { bulkSubscribe?: { enabled: boolean } }) => s.bulkSubscribe?.enabled),
-    ).toEqual([true, true, true]);
+    ).toEqual([true, true]);
   });
 });

@@ -44,7 +44,7 @@ export function serve({ name, functions, env = process.env }: ServeOptions) {
   const deps: Deps = {
     config,
     dapr,
-    tasks: new TaskStore({ dapr, store: config.STATE_STORE }),
+    tasks: TaskStore.fromConfig(dapr, config, log),
     tasksApi: createTasksApi(dapr, config.TASKS_API_APP_ID ?? config.APP_ID, () => apiToken?.current()),
     reminders: createRemindersClient(dapr, config.REMINDERS_APP_ID ?? config.APP_ID),
     log,
@@ -73,8 +73,11 @@ export function serve({ name, functions, env = process.env }: ServeOptions) {
     log.info('stopping', { signal });
     apiToken?.stop();
     server.close(() => {
-      // Spans still in the batch go out before the process ends.
-      void telemetry.shutdown().finally(() => process.exit(0));
+      // Events being published and spans still in the batch go out before the process ends.
+      void deps.tasks
+        .settled()
+        .then(() => telemetry.shutdown())
+        .finally(() => process.exit(0));
     });
     setTimeout(() => process.exit(0), 5000).unref();
   };

@@ -1,18 +1,17 @@
-import {
-  DaprError,
-  type DaprGateway,
-  SidecarUnreachableError,
-  type StateItem,
-  type TransactionOperation,
-} from './dapr.ts';
-import { TaskDeletedData, type TaskEventType } from './events.ts';
+import { z } from 'zod';
+import type { Config } from './config.ts';
+import { DaprError, type DaprGateway, SidecarUnreachableError } from './dapr.ts';
+import type { TaskDeletedData, TaskEventType } from './events.ts';
 import { backoff, trySave } from './guarded-save.ts';
+import type { Logger } from './log.ts';
+import { Outbox, OutboxEvent, type OutboxRecords, type SweepOutcome } from './outbox.ts';
 import { Problem, sidecarUnavailable } from './problem.ts';
 import { decodeCursor, encodeCursor, TaskIndex } from './task-index.ts';
 import { Task } from './tasks.ts';
 
 export interface StoredTask {
   task: Task;
+  /** The task's revision (1 when created, +1 per write), its HTTP ETag. */
   etag: string;
 }
 
@@ -26,97 +25,95 @@ export interface TaskFilter {
 export interface TaskStoreOptions {
   dapr: DaprGateway;
   store: string;
+  /** Where the task's events go: the pub/sub component and topic, and their CloudEvent source. */
+  pubsub: string;
+  topic: string;
+  source: string;
+  log: Logger;
   /** Attempts of a guarded read-modify-write before giving up with 503. */
   maxAttempts?: number;
 }
 
-const taskKey = (id: string) => `task|${id}`;
-const leaseKey = (id: string) => `task-lease|${id}`;
 /**
- * How long a writer holds the right to replace one version of a task. A
- * transaction takes milliseconds (daprd gives up on a store call after 5 s);
- * a writer that died holding a lease blocks that task's writes this long.
+ * One task's state key: the task (absent once deleted), its revision, and the
+ * events of its writes not yet known to be published (the outbox).
  */
-const LEASE_MS = 5000;
-const tombstoneKey = (id: string) => `task-deleted|${id}`;
-/** How long a deleted task's tombstone (the outbox record of task.deleted) is kept. */
+const TaskRecord = z.object({
+  revision: z.number().int().min(1),
+  task: Task.optional(),
+  deletedAt: z.string().optional(),
+  outbox: z.array(OutboxEvent),
+});
+type TaskRecord = z.infer<typeof TaskRecord>;
+
+const taskKey = (id: string) => `task|${id}`;
+/** How long a deleted task's record (its tombstone, with task.deleted until it is out) is kept. */
 const TOMBSTONE_TTL_SECONDS = 7 * 24 * 3600;
 /** Ids a listing reads at most per request, so a rare filter cannot make one request scan everything. */
 const MAX_SCAN = 1000;
+/**
+ * Events one task may hold unpublished. Past it the broker has been away for
+ * a long time; a write is refused (503) rather than let the record grow.
+ */
+const MAX_PENDING_EVENTS = 100;
 
-/** The right to replace the version `base` (an etag) of a task, until `until` (ms). */
-interface Lease {
-  base: string;
-  until: number;
-}
+const taskRecords: OutboxRecords<TaskRecord> = {
+  pending: (record) => record.outbox,
+  seq: (record) => record.revision,
+  withPending: (record, outbox) => ({ ...record, outbox }),
+  metadata: (record) => (record.task ? undefined : { ttlInSeconds: String(TOMBSTONE_TTL_SECONDS) }),
+  parse: (value) => TaskRecord.parse(value),
+};
 
 /**
- * Task records in the Dapr state store. Every write is one state transaction
- * through the transactional outbox: the state store's outbox settings make
- * daprd publish each upserted value, with the CloudEvent attributes taken
- * from the operation's metadata, when the transaction commits.
- *
- * Writers of one task take turns: before its transaction a writer claims a
- * lease on the version it read (an etag-guarded save of a small key), and a
- * writer that finds the version claimed waits and reads again. Transactions
- * therefore do not fail on etag conflicts, and that matters beyond speed:
- * daprd hands a transaction to the outbox before the store runs it, so a
- * failed one still leaves an outbox message behind. state.redis publishes it
- * (its transactions do not roll back), and daprd 1.18's outbox retries the
- * check for its missing state forever, without pause, instead of discarding
- * it after ~10 s (its backoff never says stop), which holds up that internal
- * partition and loads the store. See docs/EVENTS.md.
+ * Task records in the Dapr state store, each write one etag-guarded save of
+ * one key that holds the task and its write's event (see Outbox): atomic on
+ * every store, with no transaction. The event is published after the save,
+ * keyed by the task id; a sweep publishes what a crash left behind.
  */
 export class TaskStore {
   readonly #dapr: DaprGateway;
   readonly #store: string;
   readonly #index: TaskIndex;
   readonly #maxAttempts: number;
+  readonly #outbox: Outbox<TaskRecord>;
+
+  /** The store of an app's configuration: its state store, and its events on TASK_EVENTS_TOPIC. */
+  static fromConfig(dapr: DaprGateway, config: Config, log: Logger): TaskStore {
+    const { STATE_STORE: store, PUBSUB: pubsub, TASK_EVENTS_TOPIC: topic, APP_ID: source } = config;
+    return new TaskStore({ dapr, store, pubsub, topic, source, log });
+  }
 
   constructor(options: TaskStoreOptions) {
     this.#dapr = options.dapr;
     this.#store = options.store;
     this.#maxAttempts = options.maxAttempts ?? 20;
     this.#index = new TaskIndex(options.dapr, options.store);
+    this.#outbox = new Outbox({ ...options, records: taskRecords });
   }
 
   async get(id: string): Promise<StoredTask | undefined> {
     const stored = await guard(() => this.#dapr.getState(this.#store, taskKey(id)));
-    return stored && { task: Task.parse(stored.value), etag: stored.etag };
-  }
-
-  /**
-   * The task's version: its `updatedAt`, or its deletion's instant once it is
-   * deleted (while the tombstone lasts); undefined when there is neither.
-   */
-  async version(id: string): Promise<string | undefined> {
-    const found = await this.#dapr.getBulkState(this.#store, [taskKey(id), tombstoneKey(id)]);
-    const task = found.get(taskKey(id));
-    if (task) return Task.parse(task.value).updatedAt;
-    const tombstone = found.get(tombstoneKey(id));
-    return tombstone && TaskDeletedData.parse(tombstone.value).deletedAt;
+    const record = stored && TaskRecord.parse(stored.value);
+    return record?.task && { task: record.task, etag: String(record.revision) };
   }
 
   async create(task: Task): Promise<StoredTask> {
+    const event = writeEvent('task.created', task.id, 1, task.updatedAt, task);
     await guard(async () => {
       await this.#index.append(task.id);
-      await this.#dapr.transactState(this.#store, [
-        upsertWithEvent(taskKey(task.id), task, {
-          type: 'task.created',
-          taskId: task.id,
-          time: task.updatedAt,
-        }),
-      ]);
+      if (!(await this.#save(task.id, { revision: 1, task, outbox: [event] })))
+        throw new Error(`task ${task.id} exists already`);
     });
-    return this.#mustGet(task.id);
+    return { task, etag: '1' };
   }
 
   /**
    * Guarded read-modify-write: `change` gets the current task and returns the
    * next one (the same object for no change). A concurrent write makes the
-   * transaction fail; then the task is read again and `change` applied again,
-   * so concurrent updates without If-Match lose no field. With `ifMatch` a
-   * concurrent write is the client's conflict: 412.
+   * save fail; then the task is read again and `change` applied again, so
+   * concurrent updates without If-Match lose no field. With `ifMatch` (a
+   * revision) a concurrent write is the client's conflict: 412.
    */
   async update(
     id: string,
@@ -126,39 +123,29 @@ export class TaskStore {
   ): Promise<StoredTask> {
     for (let attempt = 1; ; attempt++) {
       const current = await this.#existing(id, ifMatch);
-      const changed = change(current.task);
-      if (changed === current.task) return current;
-      const next = { ...changed, updatedAt: after(current.task.updatedAt, changed.updatedAt) };
-      const event = { type: eventType(current.task, next), taskId: id, time: next.updatedAt };
-      const operation = upsertWithEvent(
-        taskKey(id),
-        next,
-        { ...event, prevtime: current.task.updatedAt },
-        current.etag,
-      );
-      if (await this.#commit([operation], id, current, ifMatch, attempt)) return this.#mustGet(id);
+      const { task } = current.record;
+      const changed = change(task);
+      if (changed === task) return { task, etag: String(current.record.revision) };
+      const next = { ...changed, updatedAt: after(task.updatedAt, changed.updatedAt) };
+      const revision = current.record.revision + 1;
+      const event = writeEvent(eventType(task, next), id, revision, next.updatedAt, next);
+      const record = { revision, task: next, outbox: [...current.record.outbox, event] };
+      if (await this.#commit(id, record, current.etag, attempt))
+        return { task: next, etag: String(revision) };
     }
   }
 
   async remove(id: string, deletedAt: Date, ifMatch?: string): Promise<void> {
     for (let attempt = 1; ; attempt++) {
       const current = await this.#existing(id, ifMatch);
-      const data: TaskDeletedData = { id, deletedAt: after(current.task.updatedAt, deletedAt.toISOString()) };
-      const tombstone = upsertWithEvent(tombstoneKey(id), data, {
-        type: 'task.deleted',
-        taskId: id,
-        time: data.deletedAt,
-        prevtime: current.task.updatedAt,
-      });
-      tombstone.request.metadata = {
-        ...tombstone.request.metadata,
-        ttlInSeconds: String(TOMBSTONE_TTL_SECONDS),
+      const data: TaskDeletedData = {
+        id,
+        deletedAt: after(current.record.task.updatedAt, deletedAt.toISOString()),
       };
-      const operations: TransactionOperation[] = [
-        { operation: 'delete', request: { key: taskKey(id), etag: current.etag } },
-        tombstone,
-      ];
-      if (await this.#commit(operations, id, current, ifMatch, attempt)) return;
+      const revision = current.record.revision + 1;
+      const event = writeEvent('task.deleted', id, revision, data.deletedAt, data);
+      const tombstone = { revision, deletedAt: data.deletedAt, outbox: [...current.record.outbox, event] };
+      if (await this.#commit(id, tombstone, current.etag, attempt)) return;
     }
   }
 
@@ -177,7 +164,7 @@ export class TaskStore {
         for (const [offset, id] of chunk.ids.entries()) {
           scanned += 1;
           const stored = found.get(taskKey(id));
-          const task = stored && Task.parse(stored.value);
+          const task = stored && TaskRecord.parse(stored.value).task;
           if (task && matches(task, filter)) items.push(task);
           if (items.length === limit) {
             const next = { p: chunk.start.p, i: chunk.start.i + offset + 1 };
@@ -192,112 +179,86 @@ export class TaskStore {
     });
   }
 
-  /** The task (or a 404/412 problem) and its lease, in one read. */
+  /** Publishes the events a crash or a failed publish left in task records (the cron sweep). */
+  sweepOutbox(): Promise<SweepOutcome> {
+    return guard(() => this.#outbox.sweep());
+  }
+
+  /** Resolves when the events of every write so far have been handed to the sidecar (or left for the sweep). */
+  settled(): Promise<void> {
+    return this.#outbox.settled();
+  }
+
+  /** The live task (or a 404/412 problem) and its record's etag. */
   async #existing(
     id: string,
     ifMatch: string | undefined,
-  ): Promise<StoredTask & { lease?: StateItem<Lease> }> {
-    const found = await guard(() => this.#dapr.getBulkState(this.#store, [taskKey(id), leaseKey(id)]));
-    const stored = found.get(taskKey(id));
-    if (!stored) throw taskNotFound(id);
-    if (ifMatch !== undefined && ifMatch !== stored.etag) throw preconditionFailed(id);
-    const lease = found.get(leaseKey(id)) as StateItem<Lease> | undefined;
-    return { task: Task.parse(stored.value), etag: stored.etag, ...(lease ? { lease } : {}) };
+  ): Promise<{ record: TaskRecord & { task: Task }; etag: string }> {
+    const stored = await guard(() => this.#dapr.getState(this.#store, taskKey(id)));
+    const record = stored && TaskRecord.parse(stored.value);
+    if (!stored || !record?.task) throw taskNotFound(id);
+    if (ifMatch !== undefined && ifMatch !== String(record.revision)) throw preconditionFailed(id);
+    return { record: { ...record, task: record.task }, etag: stored.etag };
   }
 
-  /** Claims the right to replace the version `etag` of the task: false while another writer holds it. */
-  async #claim(id: string, etag: string, lease: StateItem<Lease> | undefined): Promise<boolean> {
-    const now = Date.now();
-    if (lease && lease.value.base === etag && lease.value.until > now) return false;
-    return guard(() =>
-      trySave(this.#dapr, this.#store, {
-        key: leaseKey(id),
-        value: { base: etag, until: now + LEASE_MS } satisfies Lease,
-        ...(lease ? { etag: lease.etag } : { options: { concurrency: 'first-write' } }),
-        metadata: { ttlInSeconds: String(60) },
-      }),
-    );
-  }
-
-  /** True when committed; false when a concurrent write won or is under way, and the caller should try again. */
-  async #commit(
-    operations: TransactionOperation[],
-    id: string,
-    current: { etag: string; lease?: StateItem<Lease> },
-    ifMatch: string | undefined,
-    attempt: number,
-  ): Promise<boolean> {
-    const { etag } = current;
-    if (!(await this.#claim(id, etag, current.lease))) {
-      if (attempt >= this.#maxAttempts)
-        throw new Problem(
-          503,
-          'Service Unavailable',
-          `Task ${id} is being changed by other requests. Nothing was changed; retry shortly.`,
-          { headers: { 'retry-after': '1' } },
-        );
-      await backoff(attempt);
-      return false;
-    }
-    try {
-      await this.#dapr.transactState(this.#store, operations);
-      return true;
-    } catch (error) {
-      if (!(error instanceof DaprError)) throw sidecarUnavailable(error);
-      // daprd reports a stale etag and an outage alike; the current etag tells them apart.
-      const now = await this.get(id);
-      if (now?.etag === etag) throw sidecarUnavailable(error);
-      if (ifMatch !== undefined) throw now ? preconditionFailed(id) : taskNotFound(id);
-      if (attempt >= this.#maxAttempts) throw sidecarUnavailable(error);
-      await backoff(attempt);
-      return false;
-    }
-  }
-
-  async #mustGet(id: string): Promise<StoredTask> {
-    const stored = await this.get(id);
-    if (!stored) throw taskNotFound(id);
-    return stored;
-  }
-}
-
-/**
- * The CloudEvent attributes of a write's event. `time` is the write's own
- * instant (ms; the outbox's own `time` has whole seconds) and the task's
- * version; `prevtime` is the version the write replaced, which chains a
- * task's events so relayTaskWrite can publish them in order.
- */
-interface WriteAttributes {
-  type: TaskEventType;
-  taskId: string;
-  time: string;
-  prevtime?: string;
-}
-
-function upsertWithEvent(
-  key: string,
-  value: unknown,
-  event: WriteAttributes,
-  etag?: string,
-): Extract<TransactionOperation, { operation: 'upsert' }> {
-  const { type, taskId, time, prevtime } = event;
-  return {
-    operation: 'upsert',
-    request: {
+  /**
+   * Saves the record and, once saved, publishes its events. The intent goes
+   * first, so from the moment the save could have happened the sweep knows
+   * where to look. Throws 503 when the sidecar or store fails: the write may
+   * then have happened or not, and either way its event is consistent with it.
+   */
+  async #save(id: string, record: TaskRecord, etag?: string): Promise<boolean> {
+    if (record.outbox.length > MAX_PENDING_EVENTS)
+      throw new Problem(
+        503,
+        'Service Unavailable',
+        `Task ${id} has ${record.outbox.length - 1} events the broker has not taken yet. Nothing was changed; retry later.`,
+        { headers: { 'retry-after': '5' } },
+      );
+    const key = taskKey(id);
+    await this.#outbox.intend(key, record.revision);
+    const saved = await trySave(this.#dapr, this.#store, {
       key,
-      value,
-      ...(etag === undefined ? {} : { etag }),
-      contentType: 'application/json',
-      // The outbox copies operation metadata into the CloudEvent it publishes.
-      metadata: { type, subject: taskId, time, ...(prevtime === undefined ? {} : { prevtime }) },
-    },
-  };
+      value: record,
+      ...(etag === undefined ? { options: { concurrency: 'first-write' } } : { etag }),
+      metadata: taskRecords.metadata?.(record) ?? {},
+    });
+    if (saved) void this.#outbox.publish(key, record.outbox);
+    return saved;
+  }
+
+  /** True when saved; false when a concurrent write won and the caller should read and try again. */
+  async #commit(id: string, record: TaskRecord, etag: string, attempt: number): Promise<boolean> {
+    if (await guard(() => this.#save(id, record, etag))) return true;
+    // Another save came first: a write (then, with If-Match, the next read answers 412) or the outbox
+    // removing published events, which leaves the revision as it was.
+    if (attempt >= this.#maxAttempts)
+      throw new Problem(
+        503,
+        'Service Unavailable',
+        `Task ${id} is being changed by other requests. Nothing was changed; retry shortly.`,
+        { headers: { 'retry-after': '1' } },
+      );
+    await backoff(attempt);
+    return false;
+  }
+}
+
+/** A write's event: its id names the task and the revision, so a second publish of it is a duplicate. */
+function writeEvent(
+  type: TaskEventType,
+  taskId: string,
+  revision: number,
+  time: string,
+  data: unknown,
+): OutboxEvent {
+  return { id: `${taskId}:${revision}`, type, subject: taskId, time, seq: revision, data };
 }
 
 /**
- * A task's versions (its `updatedAt`, then its deletion's instant) strictly
- * increase, even when clocks of two replicas disagree or two writes share a
- * millisecond: the event chain depends on it.
+ * A task's updatedAt (then its deletion's instant) strictly increases, even
+ * when clocks of two replicas disagree or two writes share a millisecond:
+ * consumers order reminders by it.
  */
 function after(previous: string, proposed: string): string {
   const floor = Date.parse(previous) + 1;

@@ -175,24 +175,6 @@ describe('telemetry', () => {
     expect(seen[0]?.get('traceparent')).toBe(`00-${daprdSpan.traceId}-${span?.spanId}-01`);
   });
 
-  it("an event that daprd's outbox sent with an empty traceparent continues the writer's trace (its traceid)", async () => {
-    const { fromDaprd } = createTestApp([onTaskEvent]);
-    const deliverySpan = `00-${'1'.repeat(32)}-${'2'.repeat(16)}-01`;
-    const event = {
-      id: 'outbox-1',
-      type: 'task.created',
-      source: 'tasks',
-      specversion: '1.0',
-      traceparent: '',
-      traceid: traceparent,
-      data: { id: '00000000-0000-4000-8000-000000000009', title: 't', status: 'open', priority: 'medium' },
-    };
-    await fromDaprd('/events/onTaskEvent', event, { traceparent: deliverySpan });
-    const consumed = (await finished()).find((span) => span.name === 'onTaskEvent');
-    expect(consumed?.spanContext().traceId).toBe(daprdSpan.traceId);
-    expect(consumed?.parentSpanContext?.spanId).toBe(daprdSpan.spanId);
-  });
-
   it('counts invocations by function, trigger and outcome, with their durations, for Prometheus', async () => {
     const { call, fromDaprd } = createTestApp([createTask, onTaskEvent]);
     const before = await scrape();

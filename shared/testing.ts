@@ -27,7 +27,7 @@ export function createTestApp(functions: readonly FunctionDefinition[], override
   const deps: Deps = {
     config,
     dapr,
-    tasks: new TaskStore({ dapr, store: config.STATE_STORE }),
+    tasks: TaskStore.fromConfig(dapr, config, silentLogger),
     tasksApi: createTasksApi(dapr, config.APP_ID, () => apiToken),
     reminders: createRemindersClient(dapr, config.APP_ID),
     log: silentLogger,
@@ -71,9 +71,15 @@ export function createTestApp(functions: readonly FunctionDefinition[], override
     return raw(path, init);
   }
 
-  /** A request exactly as given: no token, no content type. */
-  function raw(path: string, init: RequestInit = {}): Promise<TestResponse> {
-    return Promise.resolve(app.request(path, init)) as Promise<TestResponse>;
+  /**
+   * A request exactly as given: no token, no content type. It resolves once
+   * the events of the writes it made are published too (they go out after
+   * the response), so a test sees them in `dapr.published`.
+   */
+  async function raw(path: string, init: RequestInit = {}): Promise<TestResponse> {
+    const response = await app.request(path, init);
+    await deps.tasks.settled();
+    return response as TestResponse;
   }
 
   /** A POST as daprd makes it to the app (app API token, JSON body): deliveries, jobs, bindings. */

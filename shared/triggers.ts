@@ -95,10 +95,8 @@ export function mountEventTriggers(
           statuses: bulk.data.entries.map(({ entryId }) => ({ entryId, status: statuses.get(entryId) })),
         });
       }
-      // daprd's traceparent header names its delivery span; without one, or when daprd lost the
-      // event's own context (the outbox's, see traceContextOf), the event's.
-      const own = traceContextOf(body);
-      const carrier = c.req.header('traceparent') && !own.outbox ? c.req.header() : own;
+      // daprd's traceparent header names its delivery span; without one, the event's own context.
+      const carrier = c.req.header('traceparent') ? c.req.header() : traceContextOf(body);
       return c.json({ status: await deliverEvent(fn, body, deps, carrier) });
     });
   }
@@ -235,19 +233,11 @@ async function handleEvent(
   }
 }
 
-/**
- * The W3C trace context a CloudEvent carries (`traceparent`, `tracestate`).
- * daprd 1.18's outbox writes the writer's context into `traceid` only and
- * leaves `traceparent` empty, so daprd starts the delivery as a new trace;
- * such an event's `traceid` is taken instead (`outbox` says so), which keeps
- * the write and what follows from it in one trace.
- */
-function traceContextOf(event: unknown): TraceCarrier & { outbox?: 'traceid' } {
-  const { traceparent, traceid, tracestate } = (event ?? {}) as Record<string, unknown>;
+/** The W3C trace context a CloudEvent carries (`traceparent`, `tracestate`). */
+function traceContextOf(event: unknown): TraceCarrier {
+  const { traceparent, tracestate } = (event ?? {}) as Record<string, unknown>;
   const state = typeof tracestate === 'string' && tracestate ? { tracestate } : {};
-  if (typeof traceparent === 'string' && traceparent) return { traceparent, ...state };
-  if (typeof traceid === 'string' && traceid) return { traceparent: traceid, ...state, outbox: 'traceid' };
-  return {};
+  return typeof traceparent === 'string' && traceparent ? { traceparent, ...state } : {};
 }
 
 /** CloudEvent attributes that are neither the spec's own nor added by daprd on delivery. */

@@ -15,7 +15,7 @@ describe('completeTask', () => {
     expect(again.status).toBe(200);
     expect(await again.json()).toEqual(done);
     expect(again.headers.get('etag')).toBe(first.headers.get('etag'));
-    expect(dapr.published.map((e) => e.metadata.type)).toEqual(['task.created', 'task.completed']);
+    expect(dapr.published.map((e) => e.cloudEvent?.type)).toEqual(['task.created', 'task.completed']);
   });
 
   it('404s an unknown task', async () => {

@@ -4,7 +4,7 @@ import { createTestApp } from '../../shared/testing.ts';
 import { createTask } from './index.ts';
 
 describe('createTask', () => {
-  it('stores the task and publishes task.created through the outbox', async () => {
+  it('stores the task and, after the save, publishes task.created keyed by its id', async () => {
     const { call, dapr } = createTestApp([createTask]);
     const response = await call('POST', '/tasks', {
       title: '  Write the report ',
@@ -21,16 +21,26 @@ describe('createTask', () => {
       tags: ['work', 'q4'],
     });
     expect(response.headers.get('location')).toBe(`/tasks/${task.id}`);
-    expect(response.headers.get('etag')).toBe(`"${dapr.state.get(`task|${task.id}`)?.etag}"`);
+    // The ETag is the task's revision: 1 when created.
+    expect(response.headers.get('etag')).toBe('"1"');
     expect(dapr.published).toHaveLength(1);
-    expect(dapr.published[0]?.metadata).toMatchObject({ type: 'task.created', subject: task.id });
-    expect(dapr.published[0]?.data).toEqual(task);
+    expect(dapr.published[0]?.metadata).toEqual({ partitionKey: task.id });
+    expect(dapr.published[0]?.cloudEvent).toMatchObject({
+      id: `${task.id}:1`,
+      type: 'task.created',
+      subject: task.id,
+      time: task.updatedAt,
+      extensions: { seq: '1' },
+      data: task,
+    });
+    // Once published, the event leaves the task's record.
+    expect(dapr.state.get(`task|${task.id}`)?.value).toEqual({ revision: 1, task, outbox: [] });
   });
 
   it('answers 503 with Retry-After and writes nothing when the sidecar fails', async () => {
     const { call, dapr } = createTestApp([createTask]);
     dapr.failNext(
-      'transactState',
+      'saveState',
       new SidecarUnreachableError('daprd did not answer', new TypeError('fetch failed')),
     );
     const response = await call('POST', '/tasks', { title: 'x' });

@@ -10,7 +10,8 @@ const route = createRoute({
   tags: ['tasks'],
   summary: 'Create a task',
   description:
-    'Saves the task and publishes task.created in one Dapr state transaction (transactional outbox).',
+    'Saves the task, with its task.created event in the same record, in one etag-guarded save; the event is ' +
+    'published after the save (the outbox, docs/EVENTS.md). The ETag is the task’s revision.',
   request: { body: jsonBody(CreateTaskBody) },
   responses: {
     201: taskResponse('The created task; Location names it'),

@@ -12,7 +12,7 @@ import { cronBinding } from './index.ts';
 /**
  * The Task API, onTaskEvent (which keeps the due index) and the sweep in one
  * test app. The fake gateway records what the outbox publishes; `settle`
- * delivers it to onTaskEvent as daprd would.
+ * delivers the writes' events to onTaskEvent as daprd would.
  */
 function setup() {
   const app = createTestApp([
@@ -26,19 +26,12 @@ function setup() {
   ]);
   app.setNow('2026-11-27T10:00:00.000Z');
   let delivered = 0;
-  let events = 0;
   async function settle() {
     for (; delivered < app.dapr.published.length; delivered++) {
-      const p = app.dapr.published[delivered];
-      if (p?.cloudEvent) continue;
-      events += 1;
-      await app.fromDaprd('/events/onTaskEvent', {
-        id: `outbox-${events}`,
-        type: p?.metadata.type,
-        source: 'tasks',
-        time: new Date().toISOString(),
-        data: p?.data,
-      });
+      const event = app.dapr.published[delivered]?.cloudEvent;
+      if (!event || event.type === 'task.overdue') continue;
+      const { extensions, ...attributes } = event;
+      await app.fromDaprd('/events/onTaskEvent', { specversion: '1.0', ...extensions, ...attributes });
     }
   }
   async function create(body: Record<string, unknown>) {

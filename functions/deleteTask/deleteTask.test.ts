@@ -5,7 +5,7 @@ import { getTask } from '../getTask/index.ts';
 import { deleteTask } from './index.ts';
 
 describe('deleteTask', () => {
-  it('deletes the task and publishes task.deleted in the same transaction', async () => {
+  it('deletes the task and publishes task.deleted, the tombstone’s own event', async () => {
     const { call, dapr } = createTestApp([createTask, getTask, deleteTask]);
     const { id } = await (await call('POST', '/tasks', { title: 'a' })).json();
     const response = await call('DELETE', `/tasks/${id}`);
@@ -13,8 +13,15 @@ describe('deleteTask', () => {
     expect((await call('GET', `/tasks/${id}`)).status).toBe(404);
     expect((await call('DELETE', `/tasks/${id}`)).status).toBe(404);
     const deleted = dapr.published.at(-1);
-    expect(deleted?.metadata.type).toBe('task.deleted');
+    expect(deleted?.cloudEvent).toMatchObject({
+      id: `${id}:2`,
+      type: 'task.deleted',
+      extensions: { seq: '2' },
+    });
     expect(deleted?.data).toMatchObject({ id, deletedAt: expect.any(String) });
+    // The tombstone keeps the revision (a late event of the task is recognised) for 7 days.
+    expect(dapr.state.get(`task|${id}`)?.value).toMatchObject({ revision: 2, outbox: [] });
+    expect(dapr.state.get(`task|${id}`)?.value).not.toHaveProperty('task');
   });
 
   it('a stale If-Match is 412 and the task stays', async () => {

@@ -8,7 +8,7 @@ const route = createRoute({
   path: '/tasks/{id}',
   tags: ['tasks'],
   summary: 'Delete a task',
-  description: 'Deletes the task and publishes task.deleted in one transaction.',
+  description: 'Replaces the task by its tombstone, which holds task.deleted until it is published.',
   request: { params: TaskIdParams, headers: IfMatchHeader },
   responses: { 204: { description: 'Deleted' }, ...problemResponses(400, 401, 404, 412, 503) },
 });

@@ -52,10 +52,13 @@ export const onTaskEvent = defineFunction({
 async function apply(event: TopicEvent<TaskEventData>, type: TaskEventType, { deps, log }: EventContext) {
   const { dapr, config } = deps;
   const now = deps.now();
+  // A write's event carries the task's revision after it (the outbox's `seq`).
+  const revision = Number(event.extensions.seq);
   await recordActivity(dapr, config.STATE_STORE, event.data.id, {
     eventId: event.id,
     type,
     time: event.time ?? now.toISOString(),
+    ...(Number.isSafeInteger(revision) && revision >= 1 ? { revision } : {}),
   });
   // task.reminder and task.overdue are about a task, not writes of it: nothing else to keep in step.
   if (type === 'task.reminder' || type === 'task.overdue') return;

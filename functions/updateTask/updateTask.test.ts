@@ -21,7 +21,8 @@ describe('updateTask', () => {
     const task = await response.json();
     expect(task).toMatchObject({ title: 'a', priority: 'high', dueAt: '2026-12-01T00:00:00.000Z' });
     expect(task).not.toHaveProperty('description');
-    expect(dapr.published.map((e) => e.metadata.type)).toEqual(['task.created', 'task.updated']);
+    expect(dapr.published.map((e) => e.cloudEvent?.type)).toEqual(['task.created', 'task.updated']);
+    expect(response.headers.get('etag')).toBe('"2"');
   });
 
   it('honours If-Match: the current ETag applies, a stale one is 412 and changes nothing', async () => {
@@ -31,44 +32,42 @@ describe('updateTask', () => {
     const stale = await call('PATCH', `/tasks/${id}`, { title: 'c' }, { 'if-match': etag });
     expect(stale.status).toBe(412);
     expect(stale.headers.get('content-type')).toBe('application/problem+json');
-    expect(dapr.state.get(`task|${id}`)?.value).toMatchObject({ title: 'b' });
+    expect(dapr.state.get(`task|${id}`)?.value).toMatchObject({ task: { title: 'b' } });
   });
 
   it('retries a lost race without If-Match so neither change is lost', async () => {
     const { call, id, dapr } = await setup();
-    // Another writer changes the task between this request's read and its transaction.
-    const realTransact = dapr.transactState.bind(dapr);
+    // Another writer changes the task between this request's read and its save.
+    const realSave = dapr.saveState.bind(dapr);
     let interfered = false;
-    dapr.transactState = async (store, ops) => {
-      if (!interfered) {
+    dapr.saveState = async (store, items) => {
+      if (!interfered && items[0]?.key === `task|${id}`) {
         interfered = true;
         const current = dapr.state.get(`task|${id}`);
-        await dapr.saveState(store, [
+        const record = current?.value as { revision: number; task: object };
+        await realSave(store, [
           {
             key: `task|${id}`,
-            value: { ...(current?.value as object), tags: ['other'] },
+            value: { ...record, revision: record.revision + 1, task: { ...record.task, tags: ['other'] } },
             etag: current?.etag ?? '',
           },
         ]);
       }
-      return realTransact(store, ops);
+      return realSave(store, items);
     };
     const response = await call('PATCH', `/tasks/${id}`, { title: 'mine' });
     expect(response.status).toBe(200);
     expect(await response.json()).toMatchObject({ title: 'mine', tags: ['other'] });
+    expect(response.headers.get('etag')).toBe('"3"');
   });
 
-  it('concurrent writers of a task take turns by a lease: no transaction fails, no change is lost', async () => {
+  it('concurrent writers of a task: every change kept, one event per write, published in revision order', async () => {
     const { call, id, dapr } = await setup();
-    const realTransact = dapr.transactState.bind(dapr);
-    let failed = 0;
-    dapr.transactState = async (store, ops) => {
-      // Yield first, so the writers' reads, claims and transactions interleave.
+    const realSave = dapr.saveState.bind(dapr);
+    dapr.saveState = async (store, items) => {
+      // Yield first, so the writers' reads and saves interleave.
       await new Promise((resolve) => setTimeout(resolve, 1));
-      return realTransact(store, ops).catch((error) => {
-        failed += 1;
-        throw error;
-      });
+      return realSave(store, items);
     };
     const patches = [
       { title: 't2' },
@@ -79,24 +78,26 @@ describe('updateTask', () => {
     ];
     const responses = await Promise.all(patches.map((patch) => call('PATCH', `/tasks/${id}`, patch)));
     expect(responses.map((r) => r.status)).toEqual(patches.map(() => 200));
-    expect(failed).toBe(0);
-    expect(dapr.state.get(`task|${id}`)?.value).toMatchObject(Object.assign({}, ...patches));
-    const versions = dapr.published
-      .filter((e) => e.metadata.type === 'task.updated')
-      .map((e) => e.metadata.time);
-    expect(versions).toHaveLength(patches.length);
-    expect(new Set(versions).size).toBe(patches.length);
+    expect(new Set(responses.map((r) => r.headers.get('etag')))).toEqual(
+      new Set(['"2"', '"3"', '"4"', '"5"', '"6"']),
+    );
+    const record = dapr.state.get(`task|${id}`)?.value as { task: object; outbox: unknown[] };
+    expect(record.task).toMatchObject(Object.assign({}, ...patches));
+    expect(record.outbox).toEqual([]);
+    // First copies in revision order; a later copy of an event is a duplicate with the same id.
+    const firsts = [...new Set(dapr.published.map((e) => e.cloudEvent?.id))];
+    expect(firsts).toEqual([1, 2, 3, 4, 5, 6].map((revision) => `${id}:${revision}`));
   });
 
-  it('tells an outage (503) from a conflict when the transaction fails', async () => {
+  it('answers 503 when the store fails, and changes nothing', async () => {
     const { call, id, dapr } = await setup();
-    dapr.failNext(
-      'transactState',
-      new (await import('../../shared/dapr.ts')).TransactionFailedError('disk full'),
-    );
+    const { DaprError } = await import('../../shared/dapr.ts');
+    // The save fails, and the key's etag is unchanged: an outage, not a conflict.
+    dapr.failNext('saveState', new DaprError(500, 'ERR_STATE_SAVE', 'disk full'));
     const response = await call('PATCH', `/tasks/${id}`, { title: 'x' });
     expect(response.status).toBe(503);
-    expect(dapr.state.get(`task|${id}`)?.value).toMatchObject({ title: 'a' });
+    expect(response.headers.get('retry-after')).toBeTruthy();
+    expect(dapr.state.get(`task|${id}`)?.value).toMatchObject({ revision: 1, task: { title: 'a' } });
   });
 
   it('a PATCH that changes nothing writes and publishes nothing', async () => {

@@ -1,7 +1,6 @@
 import { execFile, spawn } from 'node:child_process';
-import { createHash } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { mkdir, readFile, rename } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { mkdir, rename } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
@@ -43,46 +42,21 @@ interface Binary {
 
 const runtimeLdflags = `-s -w -X github.com/dapr/dapr/pkg/buildinfo.version=${DAPR_RUNTIME_VERSION}`;
 
-/**
- * A digest of this project's daprd sources (tools/dapr: go.mod, go.sum,
- * daprd/*.go), stamped into the binary; an installed daprd built from other
- * sources is rebuilt.
- */
-function daprdSourceDigest(): string {
-  const dir = join(root, 'tools', 'dapr');
-  const files = [
-    'go.mod',
-    'go.sum',
-    ...readdirSync(join(dir, 'daprd'))
-      .filter((f) => f.endsWith('.go'))
-      .sort()
-      .map((f) => `daprd/${f}`),
-  ];
-  const hash = createHash('sha256');
-  for (const file of files)
-    hash
-      .update(file)
-      .update('\0')
-      .update(readFileSync(join(dir, file)))
-      .update('\0');
-  return `tasks-on-dapr-daprd-${hash.digest('hex').slice(0, 16)}`;
-}
-const daprdDigest = daprdSourceDigest();
-
 const binaries: Binary[] = [
   {
     name: 'daprd',
     file: 'daprd',
     module: 'tools/dapr',
-    // Upstream daprd plus pubsub.outbox-relay (tools/dapr/daprd), which the
-    // embedded profile needs: an upstream build is replaced.
-    pkg: './daprd',
+    // The official sidecar's main, with every stable component: what a cluster's injector runs.
+    pkg: 'github.com/dapr/dapr/cmd/daprd',
     tags: 'stablecomponents',
-    ldflags: `${runtimeLdflags} -X main.sourceDigest=${daprdDigest}`,
+    ldflags: runtimeLdflags,
     current: async (path) =>
       (await output(path, ['--version'])) === DAPR_RUNTIME_VERSION &&
-      // -trimpath keeps -ldflags out of the Go build info: look for the stamped string itself.
-      (await readFile(path)).includes(daprdDigest),
+      // Not a build with components of its own (this project had one): the Go build info names the main package.
+      !(await output('go', ['version', '-m', path])).match(
+        /^\s*path\s+(?!github\.com\/dapr\/dapr\/cmd\/daprd$)\S+$/m,
+      ),
   },
   {
     name: 'scheduler',

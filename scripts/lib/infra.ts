@@ -34,16 +34,6 @@ export const defaultInfraPorts: InfraPorts = {
 export const KAFKA_VERSION = '4.1.1';
 /** Partitions of every topic the broker creates on first use (task-events among them). */
 export const KAFKA_PARTITIONS = 6;
-/**
- * daprd's outbox hands each write to an internal topic whose handler waits a
- * second per message, one message at a time per partition: that topic's
- * partition count is the outbox's ceiling in events per second, so it is
- * created up front with this many partitions.
- */
-export const OUTBOX_PARTITIONS = 128;
-/** The outbox's internal topic of the app that writes (locally the namespace is `default`). */
-export const outboxTopic = (appId: string, topic: string, namespace = 'default') =>
-  `${namespace}${appId}${topic}outbox`;
 const POSTGRES_USER = 'tasks';
 
 const run = promisify(execFile);

@@ -2,17 +2,8 @@ import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { TASK_WRITES_TOPIC } from '../../shared/write-relay.ts';
 import { type DaprBinaries, provisionDapr } from './dapr-runtime.ts';
-import {
-  defaultInfraPorts,
-  type Infra,
-  type InfraPorts,
-  OUTBOX_PARTITIONS,
-  outboxTopic,
-  type Server,
-  startInfra,
-} from './infra.ts';
+import { defaultInfraPorts, type Infra, type InfraPorts, type Server, startInfra } from './infra.ts';
 import {
   freePort,
   httpOk,
@@ -104,8 +95,6 @@ export interface StackOptions {
   servers?: boolean;
   /** Start a scheduler (default), or use the one already listening on `ports.scheduler`. */
   scheduler?: boolean;
-  /** Partitions of the outbox's internal topic on Kafka profiles (default OUTBOX_PARTITIONS). */
-  outboxPartitions?: number;
   /** Extra environment of the app (e.g. PUBSUB_BULK=true). */
   appEnv?: Record<string, string>;
   /**
@@ -191,16 +180,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
   try {
     const servers = options.servers === false ? [] : profileSpecs[profile].servers;
     if (servers.length > 0) {
-      const topics = {
-        [outboxTopic(appId, TASK_WRITES_TOPIC)]: options.outboxPartitions ?? OUTBOX_PARTITIONS,
-      };
-      const infra: Infra = await startInfra(
-        servers,
-        dataDir,
-        options.infraPorts ?? defaultInfraPorts,
-        log,
-        topics,
-      );
+      const infra: Infra = await startInfra(servers, dataDir, options.infraPorts ?? defaultInfraPorts, log);
       started.push(infra);
       Object.assign(processes, infra.processes);
     }
@@ -279,7 +259,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     processes.daprd = daprd;
     const alive = () => daprd.child.exitCode === null && app.child.exitCode === null;
     await waitFor('app and daprd', () => httpOk(`http://127.0.0.1:${ports.app}/readyz`), { alive });
-    // daprd subscribes (the app's topics and the outbox's internal ones) only after its own
+    // daprd subscribes to the app's topics only after its own
     // health probe finds the app healthy, which can come after /readyz: wait for that too.
     await waitFor('daprd subscriptions', () => subscribed(ports, appToken), { alive });
   } catch (error) {

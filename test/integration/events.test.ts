@@ -8,9 +8,8 @@ import { activityTypes, api, appLog, daprd, deadLetter, eventually, sleep, stack
 
 const inSeconds = (s: number) => new Date(Date.now() + s * 1000).toISOString();
 /**
- * How long an event may take to arrive. On the Kafka profiles the outbox's
- * internal hop waits a second per message and partition, and the other
- * files' writes (500 tasks for the paging test) may still be draining.
+ * How long an event may take to arrive: the other files' writes (500 tasks
+ * for the paging test) may still be draining.
  */
 const EVENT_WAIT_MS = 60_000;
 
@@ -112,8 +111,8 @@ describe.concurrent('event-driven functions on the real daprd and scheduler', ()
 
   it("delivers a task's events in write order under concurrent writes, one per committed write, keyed by task id", async () => {
     const task = await create({});
-    // Concurrent writes to one task race for its etag: losers retry, and on Redis a lost
-    // transaction still reaches the outbox. relayTaskWrite orders the committed ones and drops the rest.
+    // Concurrent writes to one task race for its etag: losers read again and retry. Only saved
+    // records hold events, and a record's events go out oldest first.
     const priorities = ['low', 'high', 'medium', 'low', 'high', 'medium', 'low', 'high'];
     const responses = await Promise.all(
       priorities.map((priority, i) =>
@@ -123,7 +122,7 @@ describe.concurrent('event-driven functions on the real daprd and scheduler', ()
     expect(responses.map((r) => r.status)).toEqual(priorities.map(() => 200));
     const versions: string[] = (await Promise.all(responses.map((r) => r.json()))).map((t) => t.updatedAt);
     const entries = await eventually(
-      async (): Promise<Array<{ eventId: string; type: string; time: string }>> =>
+      async (): Promise<Array<{ eventId: string; type: string; time: string; revision?: number }>> =>
         (await (await api('GET', `/tasks/${task.id}/activity`)).json()).entries,
       (list) => list.length >= 1 + versions.length,
       EVENT_WAIT_MS,
@@ -131,6 +130,18 @@ describe.concurrent('event-driven functions on the real daprd and scheduler', ()
     // The history is in the order onTaskEvent handled the events: exactly the write order.
     expect(entries.map((e) => e.time)).toEqual([task.createdAt, ...[...versions].sort()]);
     expect(entries.map((e) => e.type)).toEqual(['task.created', ...versions.map(() => 'task.updated')]);
+    // Revisions 1 (the create) to 9, each once, and each answer's ETag names one of them.
+    expect(entries.map((e) => e.revision)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9]);
+    expect(responses.map((r) => r.headers.get('etag')).sort()).toEqual([
+      '"2"',
+      '"3"',
+      '"4"',
+      '"5"',
+      '"6"',
+      '"7"',
+      '"8"',
+      '"9"',
+    ]);
     await sleep(3000);
     expect(await activityTypes(task.id)).toHaveLength(1 + versions.length);
     const { kafka } = stack();

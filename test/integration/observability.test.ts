@@ -55,7 +55,7 @@ function child(trace: JaegerTrace, name: string, parent?: JaegerSpan): JaegerSpa
 // The app and daprd send their spans to a Jaeger of the suite's own, and a Prometheus of its
 // own scrapes their metrics (global-setup.ts).
 describe('traces read back from Jaeger, metrics in Prometheus', () => {
-  it('POST /tasks: createTask, daprd’s transaction, the relay, daprd’s delivery and onTaskEvent', async () => {
+  it('POST /tasks: createTask, daprd’s save and publish, daprd’s delivery and onTaskEvent', async () => {
     const traceId = randomBytes(16).toString('hex');
     const clientSpan = randomBytes(8).toString('hex');
     const response = await api(
@@ -72,8 +72,8 @@ describe('traces read back from Jaeger, metrics in Prometheus', () => {
       60_000,
     );
     // daprd sends its spans in batches (every few seconds): wait until every kind has arrived.
-    const wanted = ['createTask', '/v1.0/state/statestore/transaction', 'relayTaskWrite'];
-    wanted.push('/v1.0/publish/pubsub/task-events', 'pubsub/task-events', 'onTaskEvent');
+    const wanted = ['createTask', '/v1.0/state/statestore', '/v1.0/publish/pubsub/task-events'];
+    wanted.push('pubsub/task-events', 'onTaskEvent');
     const trace = (await eventually(
       () => jaegerTrace(traceId),
       (t) => wanted.every((name) => t?.spans.some((s) => s.operationName === name)),
@@ -84,14 +84,12 @@ describe('traces read back from Jaeger, metrics in Prometheus', () => {
     expect(parentOf(create)).toBe(clientSpan);
     expect(tag(create, 'task.id')).toBe(task.id);
     expect(tag(create, 'http.response.status_code')).toBe(201);
-    // daprd's spans of the app's calls are the app span's children: the transaction (with the outbox).
-    const transaction = child(trace, '/v1.0/state/statestore/transaction', create);
-    expect(transaction, 'daprd span of the state transaction').toBeDefined();
-    // The relay continues the writer's trace (daprd's outbox delivery itself starts a new one).
-    const relay = child(trace, 'relayTaskWrite', transaction);
-    expect(tag(relay, 'faas.outcome')).toBe('success');
-    const publish = child(trace, '/v1.0/publish/pubsub/task-events', relay);
-    expect(publish, 'daprd span of the relay’s publish').toBeDefined();
+    // daprd's spans of the app's calls are the app span's children: the save (the task with its
+    // event), then the outbox's publish of that event, made after the save in the request's context.
+    const save = child(trace, '/v1.0/state/statestore', create);
+    expect(save, 'daprd span of the save').toBeDefined();
+    const publish = child(trace, '/v1.0/publish/pubsub/task-events', create);
+    expect(publish, 'daprd span of the outbox’s publish').toBeDefined();
     const delivery = child(trace, 'pubsub/task-events', publish);
     expect(delivery, 'daprd span of the delivery to onTaskEvent').toBeDefined();
     // One delivery: onTaskEvent is the delivery span's child. A bulk delivery (Kafka profiles)

@@ -6,6 +6,8 @@ import { type Profile, profileResources, profiles } from '../../scripts/lib/stac
 
 /** How often the overdue sweep runs in tests (the profiles say every minute). */
 export const TEST_SWEEP_SCHEDULE = '@every 2s';
+/** How often the outbox's recovery sweep runs in tests (the profiles say every 5 s). */
+export const TEST_OUTBOX_SWEEP_SCHEDULE = '@every 1s';
 
 /** The profile the integration suite runs on: TEST_PROFILE, default embedded. */
 export function testProfile(): Profile {
@@ -23,8 +25,8 @@ export interface TestResources {
 /**
  * One folder with a copy of the profile's components for a test stack: the
  * same files, but with the profile's servers on free ports (so a test run
- * never meets `npm start`'s servers) and the cron binding every 2 s, so tests
- * see several sweeps in seconds.
+ * never meets `npm start`'s servers), the overdue sweep every 2 s and the
+ * outbox's sweep every second, so tests see several sweeps in seconds.
  */
 export async function testResources(profile: Profile, workDir: string): Promise<TestResources> {
   // A temporary directory is private (0700); the postgres server user must reach its data below it.
@@ -45,8 +47,12 @@ export async function testResources(profile: Profile, workDir: string): Promise<
         .replaceAll(`127.0.0.1:${defaultInfraPorts[server]}`, `127.0.0.1:${infraPorts[server]}`)
         .replaceAll(`port=${defaultInfraPorts[server]} `, `port=${infraPorts[server]} `);
     }
-    if (file === 'overdue-sweep.yaml') {
-      const changed = yaml.replace(/(name: schedule\s+value: )"[^"]*"/, `$1"${TEST_SWEEP_SCHEDULE}"`);
+    const schedule = {
+      'overdue-sweep.yaml': TEST_SWEEP_SCHEDULE,
+      'outbox-sweep.yaml': TEST_OUTBOX_SWEEP_SCHEDULE,
+    }[file];
+    if (schedule) {
+      const changed = yaml.replace(/(name: schedule\s+value: )"[^"]*"/, `$1"${schedule}"`);
       if (changed === yaml) throw new Error(`${path}: no schedule to replace`);
       yaml = changed;
     }

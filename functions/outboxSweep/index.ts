@@ -1,0 +1,1 @@
+export { OUTBOX_SWEEP_BINDING, outboxSweep } from './outboxSweep.ts';

@@ -1,1 +1,0 @@
-export { relayTaskWrite } from './relayTaskWrite.ts';

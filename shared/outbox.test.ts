@@ -1,0 +1,165 @@
+import { describe, expect, it } from 'vitest';
+import { DaprError, SidecarUnreachableError } from './dapr.ts';
+import { FakeDaprGateway } from './fake-dapr.ts';
+import { silentLogger } from './log.ts';
+import { Outbox, type OutboxEvent } from './outbox.ts';
+
+/** A record as the outbox sees it: a revision and its pending events (the Task record's shape, minus the task). */
+interface Doc {
+  revision: number;
+  outbox: OutboxEvent[];
+}
+
+function outboxOn(dapr: FakeDaprGateway) {
+  return new Outbox<Doc>({
+    dapr,
+    store: 'statestore',
+    pubsub: 'pubsub',
+    topic: 'events',
+    source: 'test',
+    log: silentLogger,
+    shards: 4,
+    records: {
+      pending: (doc) => doc.outbox,
+      seq: (doc) => doc.revision,
+      withPending: (doc, outbox) => ({ ...doc, outbox }),
+      parse: (value) => value as Doc,
+    },
+  });
+}
+
+const event = (subject: string, seq: number): OutboxEvent => ({
+  id: `${subject}:${seq}`,
+  type: 'changed',
+  subject,
+  time: new Date(seq * 1000).toISOString(),
+  seq,
+  data: { seq },
+});
+
+/** One write as TaskStore makes it: intent, save with the record's pending events, publish. */
+async function write(outbox: Outbox<Doc>, dapr: FakeDaprGateway, key: string, seq: number, publish = true) {
+  const current = dapr.state.get(key)?.value as Doc | undefined;
+  const doc: Doc = { revision: seq, outbox: [...(current?.outbox ?? []), event(key, seq)] };
+  await outbox.intend(key, seq);
+  await dapr.saveState('statestore', [{ key, value: doc }]);
+  if (publish) await outbox.publish(key, doc.outbox);
+}
+
+const stored = (dapr: FakeDaprGateway, key: string) => dapr.state.get(key)?.value as Doc;
+const publishedIds = (dapr: FakeDaprGateway) => dapr.published.map((p) => p.cloudEvent?.id);
+const intents = (dapr: FakeDaprGateway) =>
+  [...dapr.state.entries()]
+    .filter(([key]) => key.startsWith('outbox-intents|'))
+    .flatMap(([, item]) => Object.keys((item.value as { intents: object }).intents));
+
+describe('Outbox', () => {
+  it('publishes a record’s events after its save, keyed by subject, then takes them out of the record', async () => {
+    const dapr = new FakeDaprGateway();
+    const outbox = outboxOn(dapr);
+    await write(outbox, dapr, 'a', 1);
+    await write(outbox, dapr, 'a', 2);
+    await outbox.settled();
+    expect(publishedIds(dapr)).toEqual(['a:1', 'a:2']);
+    expect(dapr.published.every((p) => p.metadata.partitionKey === 'a')).toBe(true);
+    expect(dapr.published[1]?.cloudEvent?.extensions).toEqual({ seq: '2' });
+    expect(stored(dapr, 'a').outbox).toEqual([]);
+    expect(intents(dapr)).toEqual([]);
+  });
+
+  it('a crash after the save leaves the event to the sweep, which publishes it once the grace has passed', async () => {
+    const dapr = new FakeDaprGateway();
+    // The writer saves and dies before it publishes.
+    await write(outboxOn(dapr), dapr, 'a', 1, false);
+    expect(intents(dapr)).toEqual(['a']);
+    // Another process (a restarted app) sweeps.
+    const survivor = outboxOn(dapr);
+    expect(await survivor.sweep(Date.now())).toEqual({ published: 0, released: 0 });
+    expect(await survivor.sweep(Date.now() + 3000)).toEqual({ published: 1, released: 1 });
+    expect(publishedIds(dapr)).toEqual(['a:1']);
+    expect(stored(dapr, 'a').outbox).toEqual([]);
+    await survivor.settled();
+    expect(intents(dapr)).toEqual([]);
+    // A sweep finds nothing more to do.
+    expect(await survivor.sweep(Date.now() + 6000)).toEqual({ published: 0, released: 0 });
+  });
+
+  it('a failed publish (daprd gone) keeps the event in the record; the next write publishes both, in order', async () => {
+    const dapr = new FakeDaprGateway();
+    const outbox = outboxOn(dapr);
+    dapr.failNext(
+      'publishCloudEvent',
+      new SidecarUnreachableError('daprd did not answer', new Error('ECONNREFUSED')),
+    );
+    await write(outbox, dapr, 'a', 1);
+    expect(publishedIds(dapr)).toEqual([]);
+    expect(stored(dapr, 'a').outbox.map((e) => e.seq)).toEqual([1]);
+    await write(outbox, dapr, 'a', 2);
+    expect(publishedIds(dapr)).toEqual(['a:1', 'a:2']);
+  });
+
+  it('an intent whose write never happened is kept until no store call can still be under way', async () => {
+    const dapr = new FakeDaprGateway();
+    const outbox = outboxOn(dapr);
+    await outbox.intend('ghost', 1);
+    expect(await outbox.sweep(Date.now() + 60_000)).toEqual({ published: 0, released: 0 });
+    expect(intents(dapr)).toEqual(['ghost']);
+    expect(await outbox.sweep(Date.now() + 6 * 60_000)).toEqual({ published: 0, released: 1 });
+    await outbox.settled();
+    expect(intents(dapr)).toEqual([]);
+  });
+
+  it('two replicas writing one record: first copies in seq order, later copies only duplicates', async () => {
+    const dapr = new FakeDaprGateway();
+    const [one, two] = [outboxOn(dapr), outboxOn(dapr)];
+    // Replica one saves 1 and stalls before publishing; replica two saves 2 on top of it.
+    const current: Doc = { revision: 1, outbox: [event('a', 1)] };
+    await one.intend('a', 1);
+    await dapr.saveState('statestore', [{ key: 'a', value: current }]);
+    await write(two, dapr, 'a', 2);
+    await one.publish('a', current.outbox);
+    const ids = publishedIds(dapr);
+    expect([...new Set(ids)]).toEqual(['a:1', 'a:2']);
+    expect(ids).toEqual(['a:1', 'a:2', 'a:1']);
+  });
+
+  it('in one process a record’s publishes run one after another, each event once', async () => {
+    const dapr = new FakeDaprGateway();
+    const outbox = outboxOn(dapr);
+    const publish = dapr.publishCloudEvent.bind(dapr);
+    dapr.publishCloudEvent = async (...args) => {
+      await new Promise((resolve) => setTimeout(resolve, 5));
+      return publish(...args);
+    };
+    // Three saves in a row, each publish started before the previous one is done.
+    const publishing: Promise<boolean>[] = [];
+    for (const seq of [1, 2, 3]) {
+      const current = dapr.state.get('a')?.value as Doc | undefined;
+      const doc: Doc = { revision: seq, outbox: [...(current?.outbox ?? []), event('a', seq)] };
+      await outbox.intend('a', seq);
+      await dapr.saveState('statestore', [{ key: 'a', value: doc }]);
+      publishing.push(outbox.publish('a', doc.outbox));
+    }
+    await Promise.all(publishing);
+    expect(publishedIds(dapr)).toEqual(['a:1', 'a:2', 'a:3']);
+  });
+
+  it('writers that arrive together share one save of an intent key (group commit)', async () => {
+    const dapr = new FakeDaprGateway();
+    const outbox = outboxOn(dapr);
+    await outbox.intend('warm-up', 1);
+    const saves = dapr.calls.get('saveState') ?? 0;
+    const keys = Array.from({ length: 40 }, (_, i) => `k${i}`);
+    await Promise.all(keys.map((key) => outbox.intend(key, 1)));
+    // 40 intents over 4 shards: at most two batches a shard (the first, then what queued behind it).
+    expect((dapr.calls.get('saveState') ?? 0) - saves).toBeLessThanOrEqual(8);
+    expect(intents(dapr).sort()).toEqual([...keys, 'warm-up'].sort());
+  });
+
+  it('an intent that cannot be saved fails the write before its record is touched', async () => {
+    const dapr = new FakeDaprGateway();
+    const outbox = outboxOn(dapr);
+    dapr.failNext('getState', new DaprError(500, 'ERR_STATE_GET', 'store down'));
+    await expect(outbox.intend('a', 1)).rejects.toThrow('store down');
+  });
+});

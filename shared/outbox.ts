@@ -1,0 +1,217 @@
+import { z } from 'zod';
+import type { DaprGateway } from './dapr.ts';
+import { saveWithEtag } from './guarded-save.ts';
+import type { Logger } from './log.ts';
+import { OutboxIntents } from './outbox-intents.ts';
+
+/**
+ * An event kept in the record it is about until it is known to be published.
+ * `seq` orders a record's events (its revision after the write); `id` is
+ * deterministic, so a second publish of the same event is dropped by every
+ * consumer that dedupes by CloudEvent id.
+ */
+export const OutboxEvent = z.object({
+  id: z.string().min(1),
+  type: z.string().min(1),
+  subject: z.string().min(1),
+  time: z.string(),
+  seq: z.number().int().min(1),
+  data: z.unknown(),
+});
+export type OutboxEvent = z.infer<typeof OutboxEvent>;
+
+/** How the outbox reads and rewrites the records that carry events. */
+export interface OutboxRecords<R> {
+  /** The record's events not yet known to be published, oldest first. */
+  pending(record: R): OutboxEvent[];
+  /** The record's own sequence number: the `seq` of its newest write. */
+  seq(record: R): number;
+  /** The record with only these events left pending. */
+  withPending(record: R, events: OutboxEvent[]): R;
+  /** Metadata to save the record with (a TTL, say). */
+  metadata?(record: R): Record<string, string> | undefined;
+  /** Parses a stored value. */
+  parse(value: unknown): R;
+}
+
+export interface OutboxOptions<R> {
+  dapr: DaprGateway;
+  store: string;
+  pubsub: string;
+  topic: string;
+  /** The CloudEvent `source` of what is published. */
+  source: string;
+  records: OutboxRecords<R>;
+  log: Logger;
+  /** Keys of the intent index; more spread the writers of one instant over more keys. */
+  shards?: number;
+  /** How old an intent must be before a sweep takes it over from its writer. */
+  graceMs?: number;
+  /** How long an intent whose write never appeared is kept (longer than any store call can take). */
+  abandonMs?: number;
+}
+
+export interface SweepOutcome {
+  /** Records whose events were published by this sweep. */
+  published: number;
+  /** Intents removed because their events were published or their write never happened. */
+  released: number;
+}
+
+/**
+ * A transactional outbox that needs no transactions: a record's events live
+ * in the record itself, so the write and its events are one single-key,
+ * etag-guarded save, atomic on every state store (state.redis does not roll
+ * a multi-key transaction back). After the save the writer publishes the
+ * record's pending events in order, keyed by the record's subject, then
+ * removes them from the record. A crash in between leaves them in the
+ * record; the intent index (outbox-intents.ts), written before the save,
+ * names every record that may hold such events, and a periodic sweep
+ * publishes them.
+ *
+ * Order: whoever publishes a record's events publishes all of its pending
+ * events oldest first, and an event leaves the record only after it was
+ * published; so the first copy of every event precedes the first copy of
+ * the next, whichever writer, replica or sweep published it. Later copies are
+ * duplicates with the same id.
+ */
+export class Outbox<R> {
+  readonly #options: OutboxOptions<R>;
+  readonly #intents: OutboxIntents;
+  /** Per record key: the publishing under way in this process (one at a time, in order). */
+  readonly #chains = new Map<string, Promise<boolean>>();
+  /** Per record key: the newest `seq` this process published while a chain was running. */
+  readonly #sent = new Map<string, number>();
+
+  constructor(options: OutboxOptions<R>) {
+    this.#options = options;
+    this.#intents = new OutboxIntents({
+      dapr: options.dapr,
+      store: options.store,
+      shards: options.shards ?? 16,
+      log: options.log,
+    });
+  }
+
+  /**
+   * Records, durably, that `key` is about to hold events up to `seq`. Call it
+   * before saving the record: once it resolves a crash at any later point
+   * leaves the record to the sweep.
+   */
+  intend(key: string, seq: number): Promise<void> {
+    return this.#intents.add(key, seq);
+  }
+
+  /**
+   * Publishes the pending events of a record just saved, after whatever this
+   * process is already publishing for that key. Failures are logged, not
+   * thrown: the events stay in the record and the sweep publishes them.
+   * Resolves to whether they were published and taken out of the record.
+   */
+  publish(key: string, events: readonly OutboxEvent[]): Promise<boolean> {
+    const run = () => this.#publishPending(key, events);
+    const previous = this.#chains.get(key);
+    const chain = (previous ? previous.then(run) : run()).then(
+      () => true,
+      (error: unknown) => {
+        this.#options.log.warn('outbox: events left for the sweep', { key, error: String(error) });
+        return false;
+      },
+    );
+    this.#chains.set(key, chain);
+    void chain.then(() => {
+      if (this.#chains.get(key) !== chain) return;
+      this.#chains.delete(key);
+      this.#sent.delete(key);
+    });
+    return chain;
+  }
+
+  /** Resolves when everything this process started publishing is done (tests, shutdown). */
+  async settled(): Promise<void> {
+    while (this.#chains.size > 0) await Promise.all(this.#chains.values());
+    await this.#intents.settled();
+  }
+
+  /**
+   * Publishes the events of every record whose intent is older than the
+   * grace period (a writer that crashed, or whose publish failed), and
+   * removes the intents that are done. Several sweeps at once are safe:
+   * they publish duplicates at worst, never out of order.
+   */
+  async sweep(now = Date.now()): Promise<SweepOutcome> {
+    const { dapr, store, records, graceMs = 2000, abandonMs = 5 * 60_000 } = this.#options;
+    const stale = (await this.#intents.read()).filter((intent) => intent.at <= now - graceMs);
+    const outcome: SweepOutcome = { published: 0, released: 0 };
+    if (stale.length === 0) return outcome;
+    const found = await dapr.getBulkState(
+      store,
+      stale.map((intent) => intent.key),
+    );
+    for (const intent of stale) {
+      const stored = found.get(intent.key);
+      const record = stored && records.parse(stored.value);
+      const pending = record ? records.pending(record) : [];
+      // Publishing takes the intent out once the events are out of the record too.
+      if (pending.length > 0 && (await this.publish(intent.key, pending))) {
+        outcome.published += 1;
+        outcome.released += 1;
+        continue;
+      }
+      // The write the intent announced happened (and its events are out) or, after long enough, never will.
+      const written = record !== undefined && records.seq(record) >= intent.seq;
+      if ((written && pending.length === 0) || intent.at <= now - abandonMs) {
+        this.#intents.remove(intent.key, intent.seq);
+        outcome.released += 1;
+      }
+    }
+    await this.#intents.settled();
+    return outcome;
+  }
+
+  async #publishPending(key: string, events: readonly OutboxEvent[]): Promise<void> {
+    const { dapr, pubsub, topic, source } = this.#options;
+    const ordered = [...events].sort((a, b) => a.seq - b.seq);
+    const last = ordered.at(-1)?.seq;
+    if (last === undefined) return;
+    for (const event of ordered) {
+      if (event.seq <= (this.#sent.get(key) ?? 0)) continue;
+      await dapr.publishCloudEvent(
+        pubsub,
+        topic,
+        {
+          id: event.id,
+          type: event.type,
+          source,
+          subject: event.subject,
+          time: event.time,
+          extensions: { seq: String(event.seq) },
+          data: event.data,
+        },
+        // Kafka: the record key, so a subject's events share a partition and keep their order.
+        { metadata: { partitionKey: event.subject } },
+      );
+      this.#sent.set(key, event.seq);
+    }
+    await this.#clear(key, last);
+    this.#intents.remove(key, last);
+  }
+
+  /** Removes the events up to `seq` from the record; a concurrent writer's save wins (its publish clears them). */
+  async #clear(key: string, seq: number): Promise<void> {
+    const { dapr, store, records } = this.#options;
+    await saveWithEtag<unknown>(
+      dapr,
+      store,
+      key,
+      (current) => {
+        if (!current) return undefined;
+        const record = records.parse(current.value);
+        const pending = records.pending(record);
+        const left = pending.filter((event) => event.seq > seq);
+        return left.length === pending.length ? undefined : records.withPending(record, left);
+      },
+      { maxAttempts: 5, metadata: (value) => records.metadata?.(records.parse(value)) ?? {} },
+    );
+  }
+}
