@@ -44,6 +44,10 @@ const viewOf = (task: TaskBody): View => ({
 const sameView = (a: View, b: View) =>
   JSON.stringify(viewOf(a as TaskBody)) === JSON.stringify(viewOf(b as TaskBody));
 
+/** The same JSON whatever the order of its keys: a PATCH may answer with its fields in another order than GET. */
+const canonical = (value: object) =>
+  JSON.stringify(Object.fromEntries(Object.entries(value).sort(([a], [b]) => a.localeCompare(b))));
+
 /** The state after a write that committed: undefined once deleted; `effective` says whether it changed anything. */
 function apply(view: View, write: WriteRecord): { view: View | undefined; effective: boolean } {
   if (write.kind === 'delete') return { view: undefined, effective: true };
@@ -106,7 +110,7 @@ export function checkState(writes: WriteRecord[], final: Observed['final']): Sta
     }
     if (!sameView(view, final.body)) continue;
     if (revisions === 0) {
-      if (JSON.stringify(final.body) === JSON.stringify(base)) return { acked: acked.length, lost: 0 };
+      if (base && canonical(final.body) === canonical(base)) return { acked: acked.length, lost: 0 };
       continue;
     }
     const advanced =

@@ -84,6 +84,15 @@ describe('(a) acknowledged writes are there afterwards', () => {
     expect(checkState(writes, exists(patched, 2))).toEqual({ acked: 2, lost: 0 });
   });
 
+  it('compares the bodies whatever the order of their fields', () => {
+    const reordered = { description: 'd', ...task(1, { title: 'f0 edit 1' }) };
+    const writes = [
+      acked('create', created, 1),
+      acked('patch', reordered, 2, { title: 'f0 edit 1', description: 'd' }),
+    ];
+    expect(checkState(writes, exists(task(1, { title: 'f0 edit 1', description: 'd' }), 2)).lost).toBe(0);
+  });
+
   it('fails when an acknowledged PATCH is not in the final state', () => {
     const writes = [acked('create', created, 1), acked('patch', patched, 2, { title: 'f0 edit 1' })];
     const check = checkState(writes, exists(created, 1));
