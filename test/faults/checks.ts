@@ -28,6 +28,18 @@ const eventOf: Record<WriteKind, (typeof writeTypes)[number]> = {
 };
 export const isWriteEvent = (entry: ActivityEntry) => (writeTypes as readonly string[]).includes(entry.type);
 
+/**
+ * Whether an acknowledged write wrote something. Completing a done task
+ * changes nothing: its 200 carries the revision (and updatedAt) of whatever
+ * write came last, maybe a PATCH, and no event of its own. A complete that
+ * wrote sets completedAt to its updatedAt.
+ */
+const wrote = (write: WriteRecord) => {
+  if (write.kind !== 'complete') return true;
+  const body = write.outcome.body as TaskBody | undefined;
+  return body !== undefined && body.completedAt === body.updatedAt;
+};
+
 /** The fields a client set and reads back; updatedAt and completedAt are the server's. */
 type View = Pick<TaskBody, 'title' | 'description' | 'status' | 'priority' | 'dueAt' | 'remindAt' | 'tags'>;
 
@@ -242,7 +254,7 @@ function byRevisions(entries: ActivityEntry[], acked: WriteRecord[], final: Obse
       result.notes.push(contradiction);
     }
   }
-  for (const write of acked) {
+  for (const write of acked.filter(wrote)) {
     const revision = revisionOf(write.outcome.headers.etag);
     const entry = revision === undefined ? undefined : at.get(revision);
     // An entry already counted above is one ghost, however many things are wrong with it.
@@ -265,7 +277,7 @@ function byTimes(
   const key = (type: string, time: string | undefined) => `${type}@${time ?? ''}`;
   // What must be there: each acknowledged write's event, and the event of the final state's write.
   const expected = new Set<string>();
-  for (const write of acked) {
+  for (const write of acked.filter(wrote)) {
     const body = write.outcome.body as TaskBody | undefined;
     if (write.kind !== 'delete' && body) expected.add(key(eventOf[write.kind], body.updatedAt));
   }

@@ -137,9 +137,9 @@ describe('(b) events are the committed writes, once each, in order (revisions)',
   const writes = [
     acked('create', task(0), 1),
     acked('patch', task(1, { title: 'f0 edit 1' }), 2, { title: 'f0 edit 1' }),
-    acked('complete', task(2, { title: 'f0 edit 1', status: 'done' }), 3),
+    acked('complete', task(2, { title: 'f0 edit 1', status: 'done', completedAt: at(2) }), 3),
   ];
-  const final = exists(task(2, { title: 'f0 edit 1', status: 'done' }), 3);
+  const final = exists(task(2, { title: 'f0 edit 1', status: 'done', completedAt: at(2) }), 3);
   const complete = [entry('task.created', 1, 0), entry('task.updated', 2, 1), entry('task.completed', 3, 2)];
   const zero = { missing: 0, duplicates: 0, ghosts: 0, outOfOrder: 0, unrevisioned: 0 };
 
@@ -172,6 +172,23 @@ describe('(b) events are the committed writes, once each, in order (revisions)',
     expect(checkEvents(writes, { final, entries: wrongType })).toMatchObject({ ...zero, ghosts: 1 });
     const createdLate = [entry('task.updated', 1, 0), ...complete.slice(1)];
     expect(checkEvents(writes, { final, entries: createdLate }).ghosts).toBe(1);
+  });
+
+  it('expects no event of its own for completing a done task', () => {
+    const done = task(1, { status: 'done', completedAt: at(1) });
+    const patchedDone = task(2, { status: 'done', completedAt: at(1), title: 'f0 edit 2' });
+    const noOp = [
+      acked('create', task(0), 1),
+      acked('complete', done, 2),
+      acked('patch', patchedDone, 3, { title: 'f0 edit 2' }),
+      acked('complete', patchedDone, 3),
+    ];
+    const events = [entry('task.created', 1, 0), entry('task.completed', 2, 1), entry('task.updated', 3, 2)];
+    expect(checkEvents(noOp, { final: exists(patchedDone, 3), entries: events })).toMatchObject(zero);
+    // A complete that did write must have its own task.completed.
+    const wrongly = [acked('create', task(0), 1), acked('complete', done, 2)];
+    const updated = [entry('task.created', 1, 0), entry('task.updated', 2, 1)];
+    expect(checkEvents(wrongly, { final: exists(done, 2), entries: updated }).ghosts).toBe(1);
   });
 
   it('counts events handled out of write order', () => {
