@@ -132,10 +132,14 @@ export function checkState(writes: WriteRecord[], final: Observed['final']): Sta
     if (advanced) return { acked: acked.length, lost: 0 };
   }
   const seen = final.exists ? `${JSON.stringify(final.body)} (ETag ${final.etag})` : '404';
+  const after = writes
+    .slice(lastIndex + 1)
+    .map((w) => `${w.kind} ${w.outcome.status ?? w.outcome.error}`)
+    .join(', ');
   return {
     acked: acked.length,
     lost: 1,
-    note: `the last acknowledged write (${last.kind}, ${last.outcome.status}) is not what GET returns: ${seen}; ${later.length} ambiguous write(s) after it`,
+    note: `the last acknowledged write (${last.kind}, ${last.outcome.status}) is not what GET returns: ${seen}; after it: ${after || 'nothing'}`,
   };
 }
 
