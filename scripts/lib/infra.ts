@@ -97,7 +97,20 @@ async function startRedis(
   const redis = startProcess(
     'redis',
     binary,
-    ['--bind', '127.0.0.1', '--port', String(ports.redis), '--dir', dir, '--save', '', '--appendonly', 'yes'],
+    [
+      '--bind',
+      '127.0.0.1',
+      '--port',
+      String(ports.redis),
+      '--dir',
+      dir,
+      '--save',
+      '',
+      '--appendonly',
+      'yes',
+      '--appendfsync',
+      'always',
+    ],
     { cwd: dir, output: join(dataDir, 'logs', 'redis.log'), ready: () => portOpen(ports.redis) },
   );
   await waitForPort('redis', ports.redis, redis);
