@@ -1,5 +1,5 @@
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { createWriteStream } from 'node:fs';
+import { createWriteStream, existsSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 
@@ -44,28 +44,30 @@ export interface Termination {
 
 /**
  * A process a fault test can kill, pause and start again, like a kubelet
- * does a container: every signal goes to the whole process group (servers
- * such as PostgreSQL run their work in children, under `runuser`), and
- * start() runs the same command line with the same environment, working
- * directory and output file, so the process finds its data where it left it.
+ * does a container: kill, pause and resume reach everything it runs, its
+ * process group and every descendant (PostgreSQL runs under `runuser`, and
+ * each of its server processes calls setsid(), so the group alone misses
+ * them), and start() runs the same command line with the same environment,
+ * working directory and output file, so the process finds its data where it
+ * left it.
  */
 export interface Restartable extends Started {
   /** The group leader's pid (the process group's id); undefined while it is not running. */
   readonly pid: number | undefined;
   running(): boolean;
-  /** Sends `signal` to every process of the group; false when none is left. */
-  signal(signal: NodeJS.Signals): boolean;
-  /** SIGKILL to the group; resolves once the leader has exited. */
+  /** Sends `signal` to its group and its descendants; false when none is left. */
+  signal(signal: NodeJS.Signals): Promise<boolean>;
+  /** SIGKILL to all of it; resolves once the leader has exited. */
   kill(): Promise<void>;
-  /** SIGSTOP to the group: the processes keep their sockets but answer nothing. */
-  pause(): void;
-  /** SIGCONT to the group. */
-  resume(): void;
+  /** SIGSTOP to all of it: the processes keep their sockets but answer nothing. */
+  pause(): Promise<void>;
+  /** SIGCONT to all of it. */
+  resume(): Promise<void>;
   /** Starts it again as it was first started; resolves once its readiness check passes. */
   start(): Promise<void>;
   /** The stop signal (SIGTERM unless started with another) to the group, SIGKILL after `graceMs`; says which ended it. */
   terminate(graceMs?: number): Promise<Termination>;
-  /** CPU time (user + system, ms) used so far by the processes of its group, children included. */
+  /** CPU time (user + system, ms) used so far by its group and descendants, reaped children included. */
   cpuMs(): Promise<number>;
 }
 
@@ -76,13 +78,25 @@ process.on('exit', () => {
 });
 
 function signalGroup(child: ChildProcess, signal: NodeJS.Signals): boolean {
-  if (child.pid === undefined) return false;
+  return child.pid !== undefined && send(-child.pid, signal);
+}
+
+function send(pid: number, signal: NodeJS.Signals): boolean {
   try {
-    process.kill(-child.pid, signal);
+    process.kill(pid, signal);
     return true;
   } catch {
     return false;
   }
+}
+
+/** The group first (its leader cannot fork after a SIGSTOP), then each descendant outside it. */
+async function signalTree(child: ChildProcess, signal: NodeJS.Signals): Promise<boolean> {
+  if (child.pid === undefined) return false;
+  const pids = (await processTree(child.pid)).filter((p) => p.pgid !== child.pid).map((p) => p.pid);
+  let reached = signalGroup(child, signal);
+  for (const pid of pids) reached = send(pid, signal) || reached;
+  return reached;
 }
 
 export interface StartOptions {
@@ -132,17 +146,22 @@ export function startProcess(
   const endWith = async (signal: NodeJS.Signals, graceMs: number, group: boolean): Promise<Termination> => {
     const begun = Date.now();
     if (!isRunning()) return { graceful: true, ms: 0 };
+    const tree = group && child.pid !== undefined ? await processTree(child.pid) : [];
     if (group) signalGroup(child, signal);
     else child.kill(signal);
     let graceful = true;
     const timer = setTimeout(() => {
       graceful = false;
-      if (group) signalGroup(child, 'SIGKILL');
+      if (group) void signalTree(child, 'SIGKILL');
       else child.kill('SIGKILL');
     }, graceMs);
     await exited;
     clearTimeout(timer);
-    return { graceful, ms: Date.now() - begun };
+    const ms = Date.now() - begun;
+    // What outlives the leader in a session of its own goes with it, as a container's processes do.
+    for (const { pid } of tree) send(pid, 'SIGKILL');
+    await allGone(tree.map((p) => p.pid));
+    return { graceful, ms };
   };
 
   return {
@@ -157,21 +176,32 @@ export function startProcess(
     async stop(graceMs = 8000) {
       await endWith('SIGTERM', graceMs, false);
     },
-    signal: (signal) => signalGroup(child, signal),
+    signal: (signal) => signalTree(child, signal),
     async kill() {
-      signalGroup(child, 'SIGKILL');
+      const tree = child.pid === undefined ? [] : await processTree(child.pid);
+      await signalTree(child, 'SIGKILL');
       await exited;
+      // Until the last is reaped: PostgreSQL will not start while its lock file names a pid that exists.
+      await allGone(tree.map((p) => p.pid));
     },
-    pause: () => void signalGroup(child, 'SIGSTOP'),
-    resume: () => void signalGroup(child, 'SIGCONT'),
+    pause: async () => void (await signalTree(child, 'SIGSTOP')),
+    resume: async () => void (await signalTree(child, 'SIGCONT')),
     async start() {
       if (isRunning()) throw new Error(`${name} is already running (pid ${child.pid})`);
       spawnOnce();
       if (options.ready) await waitFor(name, options.ready, { alive: isRunning });
     },
     terminate: (graceMs = 10_000) => endWith(options.stopSignal ?? 'SIGTERM', graceMs, true),
-    cpuMs: async () => (child.pid === undefined ? 0 : groupCpuMs(child.pid)),
+    cpuMs: async () =>
+      child.pid === undefined ? 0 : (await processTree(child.pid)).reduce((ms, p) => ms + p.cpuMs, 0),
   };
+}
+
+/** Resolves once none of `pids` is in /proc (orphans are reaped by init, a little later), or after `ms`. */
+async function allGone(pids: number[], ms = 10_000) {
+  const deadline = Date.now() + ms;
+  while (pids.some((pid) => existsSync(`/proc/${pid}`)) && Date.now() < deadline)
+    await new Promise((resolve) => setTimeout(resolve, 50));
 }
 
 const ticksPerSecond = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim());
@@ -191,14 +221,39 @@ const cpuOfFields = (fields: string[]) =>
   ((Number(fields[11]) + Number(fields[12]) + Number(fields[13]) + Number(fields[14])) / ticksPerSecond) *
   1000;
 
-/** CPU time (ms) of every live process of the process group `pgid` (the 3rd field). */
-export async function groupCpuMs(pgid: number): Promise<number> {
-  let total = 0;
+interface ProcessInfo {
+  pid: number;
+  pgid: number;
+  cpuMs: number;
+}
+
+/**
+ * The live processes of the group `leader` leads, and all their descendants
+ * wherever they went (a new group or session); from /proc: ppid and pgrp are
+ * the 2nd and 3rd fields.
+ */
+export async function processTree(leader: number): Promise<ProcessInfo[]> {
+  const all: Array<ProcessInfo & { ppid: number }> = [];
   for (const pid of (await readdir('/proc')).filter((name) => /^\d+$/.test(name))) {
     const fields = await statFields(pid);
-    if (fields && Number(fields[2]) === pgid) total += cpuOfFields(fields);
+    if (fields)
+      all.push({
+        pid: Number(pid),
+        ppid: Number(fields[1]),
+        pgid: Number(fields[2]),
+        cpuMs: cpuOfFields(fields),
+      });
   }
-  return total;
+  const inTree = new Set(all.filter((p) => p.pgid === leader || p.pid === leader).map((p) => p.pid));
+  for (let grown = true; grown; ) {
+    grown = false;
+    for (const p of all)
+      if (!inTree.has(p.pid) && inTree.has(p.ppid)) {
+        inTree.add(p.pid);
+        grown = true;
+      }
+  }
+  return all.filter((p) => inTree.has(p.pid)).map(({ pid, pgid, cpuMs }) => ({ pid, pgid, cpuMs }));
 }
 
 /** Polls `check` until it returns true; fails with `what` after `timeoutMs` or when `alive` turns false. */
