@@ -105,15 +105,17 @@ async function inject(fault: Fault, process: Restartable, load: Load, at: number
   for (const steps of at) {
     await load.whenSteps(steps);
     if (fault.action === 'kill') {
+      const killed = Date.now();
       await process.kill();
-      await sleep(KILL_DOWN_MS);
+      // Down this long from the SIGKILL (the kill itself waits until every process of it is reaped).
+      await sleep(Math.max(0, KILL_DOWN_MS - (Date.now() - killed)));
       const back = Date.now();
       await process.start();
       recoveries.push(await recovery(target, back));
     } else {
-      process.pause();
+      await process.pause();
       await sleep(PAUSE_MS);
-      process.resume();
+      await process.resume();
       recoveries.push(await recovery(target, Date.now()));
     }
   }
