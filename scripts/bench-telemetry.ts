@@ -103,7 +103,7 @@ try {
         const pid = await appPid();
         const cpuBefore = await cpuMs(pid);
         const { latencies, seconds } = await load(stack.url, stack.apiToken, creates);
-        // The events of these writes are relayed and handled after the last answer: let them finish.
+        // The events of these writes are published and handled after the last answer: let them finish.
         await new Promise((resolve) => setTimeout(resolve, 5000));
         const cpu = (await cpuMs(pid)) - cpuBefore;
         const sorted = latencies.sort((a, b) => a - b);
