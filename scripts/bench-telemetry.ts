@@ -85,7 +85,7 @@ try {
         if (!app) throw new Error('the stack has no app process');
         const cpuBefore = await app.cpuMs();
         const { latencies, seconds } = await load(stack.url, stack.apiToken, creates);
-        // The events of these writes are relayed and handled after the last answer: let them finish.
+        // The events of these writes are published and handled after the last answer: let them finish.
         await new Promise((resolve) => setTimeout(resolve, 5000));
         const cpu = (await app.cpuMs()) - cpuBefore;
         const sorted = latencies.sort((a, b) => a - b);

@@ -56,6 +56,14 @@ export class FakeDaprGateway implements DaprGateway {
   #etag = 0;
   #failures: Array<{ method: keyof DaprGateway; error: Error }> = [];
 
+  /** Keys whose next save is applied and then answered with an error, as when the store dies before it answers. */
+  readonly #lostAnswers = new Set<string>();
+
+  /** The next save of `key` is applied, then fails as if the store's answer was lost. */
+  loseAnswerOfNextSave(key: string): void {
+    this.#lostAnswers.add(key);
+  }
+
   /** The next call of `method` throws `error` instead of running. */
   failNext(method: keyof DaprGateway, error: Error): void {
     this.#failures.push({ method, error });
@@ -112,6 +120,8 @@ export class FakeDaprGateway implements DaprGateway {
         throw new EtagMismatchError('ERR_STATE_SAVE', `possible etag mismatch on ${item.key}`);
       }
       this.state.set(item.key, { value: structuredClone(item.value), etag: this.#nextEtag() });
+      if (this.#lostAnswers.delete(item.key))
+        throw new DaprError(500, 'ERR_STATE_SAVE', 'read: connection reset by peer');
     }
   }
 

@@ -3,6 +3,7 @@ import type { DaprGateway } from './dapr.ts';
 import { saveWithEtag } from './guarded-save.ts';
 import type { Logger } from './log.ts';
 import { OutboxIntents } from './outbox-intents.ts';
+import { countOutboxPublishFailure, countOutboxSwept } from './telemetry.ts';
 
 /**
  * An event kept in the record it is about until it is known to be published.
@@ -115,6 +116,7 @@ export class Outbox<R> {
       () => true,
       (error: unknown) => {
         this.#options.log.warn('outbox: events left for the sweep', { key, error: String(error) });
+        countOutboxPublishFailure();
         return false;
       },
     );
@@ -166,6 +168,7 @@ export class Outbox<R> {
       }
     }
     await this.#intents.settled();
+    countOutboxSwept(outcome.published);
     return outcome;
   }
 

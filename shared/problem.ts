@@ -54,7 +54,7 @@ export function sidecarUnavailable(cause: unknown): Problem {
   return new Problem(
     503,
     'Service Unavailable',
-    'The Dapr sidecar or the store behind it did not answer. Nothing was changed; retry shortly.',
+    'The Dapr sidecar or the store behind it did not answer; retry shortly. A write answered so may or may not have been made: read it back before repeating a change that is not safe to repeat.',
     { cause, headers: { 'retry-after': String(SIDECAR_RETRY_AFTER_SECONDS) } },
   );
 }

@@ -78,6 +78,8 @@ export class TaskIndex {
       HEAD_KEY,
       async (stored) => {
         const head = stored ? Head.parse(stored.value) : { page: 0, ids: [] };
+        // Already there: an earlier try was applied but its answer lost (the store died before it answered).
+        if (head.ids.includes(id)) return undefined;
         if (head.ids.length < PAGE_SIZE) return { page: head.page, ids: [...head.ids, id] };
         await this.#dapr.saveState(this.#store, [{ key: pageKey(head.page), value: { ids: head.ids } }]);
         return { page: head.page + 1, ids: [id] };

@@ -217,14 +217,32 @@ export class TaskStore {
       );
     const key = taskKey(id);
     await this.#outbox.intend(key, record.revision);
-    const saved = await trySave(this.#dapr, this.#store, {
-      key,
-      value: record,
-      ...(etag === undefined ? { options: { concurrency: 'first-write' } } : { etag }),
-      metadata: taskRecords.metadata?.(record) ?? {},
-    });
+    const saved =
+      (await trySave(this.#dapr, this.#store, {
+        key,
+        value: record,
+        ...(etag === undefined ? { options: { concurrency: 'first-write' } } : { etag }),
+        metadata: taskRecords.metadata?.(record) ?? {},
+      })) || (await this.#isStored(key, record));
     if (saved) void this.#outbox.publish(key, record.outbox);
     return saved;
+  }
+
+  /**
+   * Whether the store holds this very write. A save whose answer was lost (the
+   * store or daprd died after applying it) fails, and reading the key back then
+   * finds a new etag, which looks like another writer's; taken for a conflict,
+   * the retry would find its own write and answer 404 (a delete), 412 (If-Match)
+   * or apply the change twice. The revision and the content tell them apart.
+   */
+  async #isStored(key: string, record: TaskRecord): Promise<boolean> {
+    const stored = await this.#dapr.getState(this.#store, key);
+    const now = stored && TaskRecord.parse(stored.value);
+    return (
+      now?.revision === record.revision &&
+      now.deletedAt === record.deletedAt &&
+      JSON.stringify(now.task) === JSON.stringify(record.task)
+    );
   }
 
   /** True when saved; false when a concurrent write won and the caller should read and try again. */

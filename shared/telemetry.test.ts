@@ -22,6 +22,10 @@ const sdk = startTelemetry(
 );
 
 /** What GET /metrics would answer now. */
+/** A sample's value in Prometheus' text format, 0 when the line is absent. */
+const value = (text: string, line: string) =>
+  Number(text.match(new RegExp(`^${escapeRegExp(line)} (\\S+)$`, 'm'))?.[1] ?? 0);
+
 async function scrape(): Promise<string> {
   let body = '';
   await new Promise<void>((resolve) => {
@@ -185,8 +189,6 @@ describe('telemetry', () => {
     await fromDaprd('/events/onTaskEvent', { ...event, id: 'm2', data: { bad: true } });
     const after = await scrape();
     // Counters add up over the file's tests: compare with what they were before this one.
-    const value = (text: string, line: string) =>
-      Number(text.match(new RegExp(`^${escapeRegExp(line)} (\\S+)$`, 'm'))?.[1] ?? 0);
     const grew = (line: string) => value(after, line) - value(before, line);
     expect(grew('faas_invocations_total{function="createTask",trigger="http",outcome="success"}')).toBe(2);
     expect(grew('faas_invocations_total{function="onTaskEvent",trigger="topic",outcome="success"}')).toBe(1);
@@ -196,6 +198,20 @@ describe('telemetry', () => {
     ).toBe(2);
     expect(grew('tasks_created_total')).toBe(1);
     expect(grew('task_events_processed_total{type="task.created"}')).toBe(1);
+  });
+
+  it('counts a failed publish after a save, and the record the sweep published instead', async () => {
+    const { call, dapr, deps } = createTestApp([createTask]);
+    const before = await scrape();
+    dapr.failNext('publishCloudEvent', new Error('daprd went away'));
+    expect((await call('POST', '/tasks', { title: 'left for the sweep' })).status).toBe(201);
+    await new Promise((resolve) => setTimeout(resolve, 2100)); // the sweep's grace for writers
+    expect(await deps.tasks.sweepOutbox()).toEqual({ published: 1, released: 1 });
+    const after = await scrape();
+    expect(
+      value(after, 'outbox_publish_failures_total') - value(before, 'outbox_publish_failures_total'),
+    ).toBe(1);
+    expect(value(after, 'outbox_swept_total') - value(before, 'outbox_swept_total')).toBe(1);
   });
 
   it('exports the counters alerts rate() on at 0 from the start, so their first rise is seen', async () => {

@@ -40,12 +40,22 @@ function instruments() {
       created: meter.createCounter('tasks.created', { description: 'Tasks created' }),
       processed: meter.createCounter('task_events.processed', { description: 'Task events handled' }),
       deadLettered: meter.createCounter('task_events.dead_lettered', { description: 'Events dead-lettered' }),
+      outboxFailed: meter.createCounter('outbox.publish_failures', {
+        description: 'Publishes of a record’s events that failed after its save (left to the sweep)',
+      }),
+      outboxSwept: meter.createCounter('outbox.swept', {
+        description:
+          'Records whose events the outbox sweep published (a crash or a failed publish left them)',
+      }),
     };
   }
   return made;
 }
 let made:
-  | (Record<'invocations' | 'created' | 'processed' | 'deadLettered', Counter> & {
+  | (Record<
+      'invocations' | 'created' | 'processed' | 'deadLettered' | 'outboxFailed' | 'outboxSwept',
+      Counter
+    > & {
       provider: MeterProvider;
       duration: Histogram;
     })
@@ -59,6 +69,10 @@ export const countTaskCreated = () => instruments().created.add(1);
 export const countEventProcessed = (type: string) => instruments().processed.add(1, { type });
 /** Counts an event that reached the dead-letter topic. */
 export const countDeadLetter = () => instruments().deadLettered.add(1);
+/** Counts a publish of a record's events that failed after the record's save. */
+export const countOutboxPublishFailure = () => instruments().outboxFailed.add(1);
+/** Counts records whose events the outbox sweep published. */
+export const countOutboxSwept = (records: number) => instruments().outboxSwept.add(records);
 
 /**
  * Exports every counter these functions can move at 0 before the first
@@ -68,12 +82,16 @@ export const countDeadLetter = () => instruments().deadLettered.add(1);
  * ratio, dead letters) would miss it.
  */
 export function zeroCounters(fns: ReadonlyArray<{ name: string; trigger: { kind: TriggerKind } }>) {
-  const { invocations, created, deadLettered } = instruments();
+  const { invocations, created, deadLettered, outboxFailed, outboxSwept } = instruments();
   for (const fn of fns)
     for (const outcome of ['success', 'error'] as const)
       invocations.add(0, { function: fn.name, trigger: fn.trigger.kind, outcome });
   if (fns.some((fn) => fn.name === 'createTask')) created.add(0);
   if (fns.some((fn) => fn.name === 'onDeadLetter')) deadLettered.add(0);
+  if (fns.some((fn) => fn.name === 'outboxSweep')) {
+    outboxFailed.add(0);
+    outboxSwept.add(0);
+  }
 }
 
 /** W3C trace context fields, from request headers or a CloudEvent's attributes. */

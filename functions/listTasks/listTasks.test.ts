@@ -33,6 +33,14 @@ describe('listTasks', () => {
     expect(pages).toBe(Math.ceil(ids.length / 37));
   });
 
+  it('a create whose index append was applied but answered with an error is listed once', async () => {
+    const { call, dapr } = createTestApp([createTask, listTasks]);
+    const first = (await (await call('POST', '/tasks', { title: 'a' })).json()).id;
+    dapr.loseAnswerOfNextSave('task-index|head');
+    const second = (await (await call('POST', '/tasks', { title: 'b' })).json()).id;
+    expect((await walk(call, 'limit=10')).seen).toEqual([first, second]);
+  });
+
   it('filters by status, tag and dueBefore and skips deleted tasks', async () => {
     const { call } = createTestApp([createTask, listTasks, deleteTask]);
     const make = async (body: object) => (await (await call('POST', '/tasks', body)).json()).id as string;

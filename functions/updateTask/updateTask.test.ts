@@ -100,6 +100,15 @@ describe('updateTask', () => {
     expect(dapr.state.get(`task|${id}`)?.value).toMatchObject({ revision: 1, task: { title: 'a' } });
   });
 
+  it('a save whose answer was lost after it was applied counts once: one revision, one event', async () => {
+    const { call, id, dapr, etag } = await setup();
+    dapr.loseAnswerOfNextSave(`task|${id}`);
+    const response = await call('PATCH', `/tasks/${id}`, { tags: ['x'] }, { 'if-match': etag });
+    expect(response.status).toBe(200);
+    expect(response.headers.get('etag')).toBe('"2"');
+    expect(dapr.published.map((e) => e.cloudEvent?.id)).toEqual([`${id}:1`, `${id}:2`]);
+  });
+
   it('a PATCH that changes nothing writes and publishes nothing', async () => {
     const { call, id, dapr, etag } = await setup();
     const response = await call('PATCH', `/tasks/${id}`, { title: 'a' });

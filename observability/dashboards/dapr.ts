@@ -140,7 +140,7 @@ export const daprDashboard = dashboard(
   .withPanel(
     timeseries({
       title: 'Pub/sub egress',
-      description: 'Events daprd publishes (the outbox’s and the app’s), per second, by topic and success.',
+      description: 'Events daprd publishes for the apps, per second, by topic and success.',
       unit: 'reqps',
       targets: [
         query(

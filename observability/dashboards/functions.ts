@@ -169,4 +169,19 @@ export const functionsDashboard = dashboard(
         ),
       ],
     }),
+  )
+  .withPanel(
+    timeseries({
+      title: 'Outbox: publishes left to the sweep',
+      description:
+        'Publishes of a write’s events that failed after its save (daprd or the broker away), and task records whose events the outbox sweep published (those, and what a crash of the app left). Both mean late events, never lost ones; a sweep count that keeps rising while the failures stay at 0 means writers are dying (docs/EVENTS.md).',
+      unit: 'short',
+      targets: [
+        query(
+          `sum by (app_id) (increase(outbox_publish_failures_total{app_id=~"$app_id"}[${RATE}]))`,
+          'failed publishes',
+        ),
+        query(`sum by (app_id) (increase(outbox_swept_total{app_id=~"$app_id"}[${RATE}]))`, 'swept records'),
+      ],
+    }),
   );

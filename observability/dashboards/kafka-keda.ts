@@ -28,14 +28,6 @@ export const kafkaKedaDashboard = dashboard(
   )
   .withPanel(
     stat({
-      title: 'task-writes lag',
-      description: 'Outbox events relayTaskWrite (tasks-api’s group) has not forwarded yet.',
-      unit: 'short',
-      targets: [query('sum(kafka_consumergroup_lag{consumergroup="tasks-api", topic="task-writes"})', 'lag')],
-    }),
-  )
-  .withPanel(
-    stat({
       title: 'Brokers',
       description: 'Kafka brokers the exporter sees.',
       unit: 'short',
