@@ -51,7 +51,8 @@ export function formatTable(results: ScenarioResult[]): string {
   const line = (cells: string[]) => `  ${cells.map((cell, i) => cell.padEnd(widths[i] ?? 0)).join('  ')}`;
   const legend =
     '  remind: reminder and overdue findings (missing + duplicate + unexpected); no-rev: write events without a revision;\n' +
-    '  conn: connections refused or broken (expected only while the app is down); recovery: per fault, to /readyz 200';
+    '  conn: connections refused or broken (expected only while the app is down);\n' +
+    '  recovery: per fault, from the restart (or SIGCONT) until the process answers its health check and /readyz is 200';
   return [line(columns.map(([title]) => title)), ...rows.map(line), legend].join('\n');
 }
 

@@ -74,8 +74,13 @@ export interface ScenarioResult {
   failures: string[];
   totals: Totals;
   requests: number;
-  /** Per fault: restart (or SIGCONT) to the first 200 of /readyz, ms; null if it never came. */
+  /**
+   * Per fault: restart (or SIGCONT) to the process answering its own health
+   * check and /readyz answering 200, ms; null if that never came.
+   */
   recoveryMs: Array<number | null>;
+  /** Per kill: restart to the process answering its own health check, ms (Kafka's is most of its recovery). */
+  startMs: number[];
   idle: Readings;
   settled?: Readings;
   termination?: Termination;
@@ -99,9 +104,10 @@ async function recovery(target: Target, from: number): Promise<number | null> {
   return null;
 }
 
-/** Strikes at each of the plan's fault points in turn, while the load runs; returns each recovery time. */
+/** Strikes at each of the plan's fault points in turn, while the load runs; returns the recovery times. */
 async function inject(fault: Fault, process: Restartable, load: Load, at: number[], target: Target) {
   const recoveries: Array<number | null> = [];
+  const starts: number[] = [];
   for (const steps of at) {
     await load.whenSteps(steps);
     if (fault.action === 'kill') {
@@ -111,6 +117,7 @@ async function inject(fault: Fault, process: Restartable, load: Load, at: number
       await sleep(Math.max(0, KILL_DOWN_MS - (Date.now() - killed)));
       const back = Date.now();
       await process.start();
+      starts.push(Date.now() - back);
       recoveries.push(await recovery(target, back));
     } else {
       await process.pause();
@@ -119,7 +126,7 @@ async function inject(fault: Fault, process: Restartable, load: Load, at: number
       recoveries.push(await recovery(target, Date.now()));
     }
   }
-  return recoveries;
+  return { recoveries, starts };
 }
 
 /** The latest remindAt of any task the load created: reminders wrongly sent would come by then. */
@@ -169,6 +176,7 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRes
     totals: noTotals(),
     requests: 0,
     recoveryMs: [],
+    startMs: [],
     idle: { cpu: {}, windowMs: 0 },
     seconds: { start: 0, load: 0, settle: 0, total: 0 },
     workDir,
@@ -200,14 +208,26 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRes
     const api: Target = { url: stack.url, apiToken: stack.apiToken };
     const load = new Load(plan, api);
     const loadBegun = Date.now();
-    const [, recoveryMs] = await Promise.all([load.run(), inject(fault, target, load, plan.faultsAt, api)]);
-    result.seconds.load = since(loadBegun);
+    const [, injected] = await Promise.all([
+      load.run().then(() => {
+        result.seconds.load = since(loadBegun);
+      }),
+      inject(fault, target, load, plan.faultsAt, api),
+    ]);
+    const recoveryMs = injected.recoveries;
     result.recoveryMs = recoveryMs;
+    result.startMs = injected.starts;
     result.requests = load.tasks.reduce((n, t) => n + t.writes.length, 0);
     for (const [i, ms] of recoveryMs.entries())
       if (ms === null)
         found.push(`no 200 from /readyz within ${RECOVERY_LIMIT_MS / 1000} s of fault ${i + 1}`);
-    const recovered = recoveryMs.map((ms) => (ms === null ? 'never' : `${(ms / 1000).toFixed(1)} s`));
+    const recovered = recoveryMs.map((ms, i) => {
+      const started =
+        result.startMs[i] === undefined
+          ? ''
+          : ` (${fault.process} healthy in ${(result.startMs[i] / 1000).toFixed(1)} s)`;
+      return ms === null ? 'never' : `${(ms / 1000).toFixed(1)} s${started}`;
+    });
     log(
       `[faults] ${name}: ${result.requests} requests in ${result.seconds.load.toFixed(1)} s, faults after requests ${plan.faultsAt.join(' and ')}; recovered in ${recovered.join(', ')}`,
     );
