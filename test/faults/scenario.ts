@@ -237,11 +237,19 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRes
     const remindersDue = latestRemindAt(load) + 5000;
     let evaluation: ReturnType<typeof evaluate>;
     let passes = 0;
+    let waitingFor = '';
     for (;;) {
       const listed = await listedTasks(api);
       const ids = new Set([...load.tasks.flatMap((t) => (t.id ? [t.id] : [])), ...listed.map((t) => t.id)]);
       evaluation = evaluate(load.tasks, listed, await observe(api, stack.dataDir, [...ids]));
-      passes = unsettled(evaluation.totals).length === 0 && Date.now() > remindersDue ? passes + 1 : 0;
+      const open = unsettled(evaluation.totals);
+      // What settling still waits for, when that changes: shows which part of the pipeline is slow.
+      if (open.join(', ') !== waitingFor) {
+        waitingFor = open.join(', ');
+        if (waitingFor)
+          log(`[faults] ${name}: ${since(settleBegun).toFixed(0)} s into settling: ${waitingFor}`);
+      }
+      passes = open.length === 0 && Date.now() > remindersDue ? passes + 1 : 0;
       if (passes === 2 || Date.now() - settleBegun > (options.settleMs ?? 120_000)) break;
       await sleep(2000);
     }
