@@ -24,7 +24,9 @@ const { values } = parseArgs({
     requests: { type: 'string' },
   },
 });
-const chosen = (values.profile ?? process.env.TEST_PROFILES?.split(',') ?? profiles).map((p) => p.trim());
+const chosen = (values.profile ?? process.env.TEST_PROFILES?.split(',') ?? profiles)
+  .flatMap((p) => p.split(','))
+  .map((p) => p.trim());
 const unknown = chosen.filter((p) => !profiles.includes(p as Profile));
 if (unknown.length > 0) {
   console.error(`unknown profile ${unknown.join(', ')} (${profiles.join(', ')})`);
@@ -41,6 +43,8 @@ if (plan.length === 0) {
   process.exit(2);
 }
 
+// Ctrl-C: exit through process.exit, whose handler kills every stack process (they run in groups of their own).
+process.once('SIGINT', () => process.exit(130));
 console.log(`▶ ${rounds} round(s) of ${plan.length} scenario(s); results in ${resultsFile(runDir)}`);
 for (let round = 1; round <= rounds; round++) {
   for (const { profile, fault } of plan) {
