@@ -1,5 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { checkEvents, checkFollowUps, checkResponses, checkState } from './checks.ts';
+import { checkEvents } from './check-events.ts';
+import { checkFollowUps } from './check-follow-ups.ts';
+import { checkResponses } from './check-responses.ts';
+import { checkState } from './check-state.ts';
 import { evaluate, failures } from './evaluate.ts';
 import type { TaskRun } from './load.ts';
 import type { WriteKind } from './plan.ts';

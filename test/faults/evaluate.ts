@@ -1,4 +1,7 @@
-import { checkEvents, checkFollowUps, checkResponses, checkState } from './checks.ts';
+import { checkEvents } from './check-events.ts';
+import { checkFollowUps } from './check-follow-ups.ts';
+import { checkResponses } from './check-responses.ts';
+import { checkState } from './check-state.ts';
 import type { TaskRun } from './load.ts';
 import { planIndexOfTitle } from './plan.ts';
 import { type Observed, type TaskBody, verdict, type WriteRecord } from './records.ts';

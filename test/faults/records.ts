@@ -76,3 +76,26 @@ export interface Observed {
   /** Files in `<dataDir>/notifications/` named `reminder-<id>-…`. */
   notifications: number;
 }
+
+const writeTypes = ['task.created', 'task.updated', 'task.completed', 'task.deleted'] as const;
+/** The event each kind of write publishes (if it writes: see wrote()). */
+export const eventOf: Record<WriteKind, (typeof writeTypes)[number]> = {
+  create: 'task.created',
+  patch: 'task.updated',
+  'patch-if-match': 'task.updated',
+  complete: 'task.completed',
+  delete: 'task.deleted',
+};
+export const isWriteEvent = (entry: ActivityEntry) => (writeTypes as readonly string[]).includes(entry.type);
+
+/**
+ * Whether an acknowledged write wrote something. Completing a done task
+ * changes nothing: its 200 carries the revision (and updatedAt) of whatever
+ * write came last, maybe a PATCH, and no event of its own. A complete that
+ * wrote sets completedAt to its updatedAt.
+ */
+export const wrote = (write: WriteRecord) => {
+  if (write.kind !== 'complete') return true;
+  const body = write.outcome.body as TaskBody | undefined;
+  return body !== undefined && body.completedAt === body.updatedAt;
+};
