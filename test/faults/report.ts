@@ -1,7 +1,20 @@
 import { existsSync } from 'node:fs';
-import { readFile, writeFile } from 'node:fs/promises';
+import { chmod, mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ScenarioResult } from './scenario.ts';
+
+/**
+ * The directory the scenarios' stacks and results go in: FAULTS_DIR, or a new
+ * temporary one. Readable by others (a temporary directory is 0700): the
+ * PostgreSQL server runs as the postgres user and must reach its data below it.
+ */
+export async function faultsRunDir(): Promise<string> {
+  if (process.env.FAULTS_DIR) return process.env.FAULTS_DIR;
+  const dir = await mkdtemp(join(tmpdir(), 'tasks-faults-'));
+  await chmod(dir, 0o755);
+  return dir;
+}
 
 /**
  * The faults table (one row per profile and fault) and its JSON: every
