@@ -6,12 +6,16 @@
  * --seed S replays a scenario: round r runs seed S + r - 1. --process takes a
  * process (daprd, app, scheduler, redis, postgres, kafka) or a fault ("pause kafka").
  */
-import { mkdtemp } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { newSeed, seedFromEnv } from '../test/faults/prng.ts';
-import { addResult, formatFailures, formatTable, readResults, resultsFile } from '../test/faults/report.ts';
+import {
+  addResult,
+  formatFailures,
+  formatTable,
+  readResults,
+  resultsFile,
+  runDirectory,
+} from '../test/faults/report.ts';
 import { runScenario, selectFaults } from '../test/faults/scenario.ts';
 import { type Profile, profiles } from './lib/stack.ts';
 
@@ -34,7 +38,7 @@ if (unknown.length > 0) {
 }
 const rounds = Number(values.rounds);
 const seed = seedFromEnv(values.seed ?? process.env.FAULT_SEED);
-const runDir = process.env.FAULTS_DIR ?? (await mkdtemp(join(tmpdir(), 'tasks-faults-')));
+const runDir = await runDirectory();
 const plan = chosen.flatMap((profile) =>
   selectFaults(profile as Profile, values.process).map((fault) => ({ profile: profile as Profile, fault })),
 );

@@ -10,10 +10,8 @@
  *   npm test -- --project unit                 # arguments go to one vitest run
  */
 import { spawn } from 'node:child_process';
-import { mkdtemp } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { formatFailures, formatTable, readResults } from '../test/faults/report.ts';
+import { formatFailures, formatTable, readResults, runDirectory } from '../test/faults/report.ts';
 import { provisionDapr } from './lib/dapr-runtime.ts';
 import { type Profile, profiles, projectRoot } from './lib/stack.ts';
 
@@ -71,7 +69,7 @@ try {
     });
   }
   // One directory collects every profile's fault results (faults.json) for the table below.
-  const faultsDir = await mkdtemp(join(tmpdir(), 'tasks-faults-'));
+  const faultsDir = await runDirectory();
   for (const profile of matrix) {
     await timed(`faults on ${profile}`, [vitest, 'run', '--project', 'faults'], {
       TEST_PROFILE: profile,

@@ -1,10 +1,7 @@
-import { mkdtemp } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { testProfile } from '../integration/resources.ts';
 import { newSeed, seedFromEnv } from './prng.ts';
-import { addResult, formatFailures, formatTable, resultsFile } from './report.ts';
+import { addResult, formatFailures, formatTable, resultsFile, runDirectory } from './report.ts';
 import { faultName, runScenario, type ScenarioResult, selectFaults } from './scenario.ts';
 
 /**
@@ -15,7 +12,7 @@ import { faultName, runScenario, type ScenarioResult, selectFaults } from './sce
  * the results (faults.json) of several runs.
  */
 const profile = testProfile();
-const runDir = process.env.FAULTS_DIR ?? (await mkdtemp(join(tmpdir(), 'tasks-faults-')));
+const runDir = await runDirectory();
 const results: ScenarioResult[] = [];
 
 describe(`faults on ${profile}`, () => {

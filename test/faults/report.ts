@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
-import { readFile, writeFile } from 'node:fs/promises';
+import { chmod, mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ScenarioResult } from './scenario.ts';
 
@@ -9,6 +10,18 @@ import type { ScenarioResult } from './scenario.ts';
  * several profiles, and the soak script, print one table in the end.
  */
 export const resultsFile = (runDir: string) => join(runDir, 'faults.json');
+
+/**
+ * FAULTS_DIR, or a new directory for a run's scenarios and results. A
+ * temporary directory is private (0700), and the postgres server user must
+ * reach its data in the scenarios' directories below it.
+ */
+export async function runDirectory(): Promise<string> {
+  if (process.env.FAULTS_DIR) return process.env.FAULTS_DIR;
+  const dir = await mkdtemp(join(tmpdir(), 'tasks-faults-'));
+  await chmod(dir, 0o755);
+  return dir;
+}
 
 export async function readResults(runDir: string): Promise<ScenarioResult[]> {
   const file = resultsFile(runDir);

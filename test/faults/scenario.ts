@@ -271,7 +271,8 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRes
     );
     found.push(...failures(evaluation.totals, fault.process === 'app'));
   } catch (error) {
-    found.push(`the scenario broke off: ${(error as Error).stack ?? error}`);
+    found.push(`the scenario broke off: ${(error as Error).message ?? error}`);
+    log(`[faults] ${name}: ${(error as Error).stack ?? error}`);
   } finally {
     await stack?.stop();
   }
