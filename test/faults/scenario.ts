@@ -48,6 +48,19 @@ export const selectFaults = (profile: Profile, which?: string) =>
 
 export const KILL_DOWN_MS = 1500;
 export const PAUSE_MS = 10_000;
+
+/**
+ * About how long one fault keeps its process away: down, then starting
+ * (Kafka takes ~13 s after a SIGKILL: its broker waits out the old one's
+ * session before it registers again).
+ */
+const outageMs = (fault: Fault) =>
+  fault.action === 'pause' ? PAUSE_MS : KILL_DOWN_MS + (fault.process === 'kafka' ? 13_000 : 1000);
+/**
+ * The load lasts about 1.5 outages per fault, at least 8 s: the faults
+ * strike at 10–30% and 60–80% of it, so both meet a running load.
+ */
+export const loadMs = (fault: Fault, faults: number) => Math.max(8000, 1.5 * faults * outageMs(fault));
 /** From a restart (or SIGCONT) to the first 200 of /readyz, at most. */
 export const RECOVERY_LIMIT_MS = 60_000;
 /** SIGTERM to exit, at most, before SIGKILL (Kubernetes' default grace is 30 s; these need a few). */
@@ -81,6 +94,8 @@ export interface ScenarioResult {
   recoveryMs: Array<number | null>;
   /** Per kill: restart to the process answering its own health check, ms (Kafka's is most of its recovery). */
   startMs: number[];
+  /** Faults that struck while the load was still running (the plan means all of them to). */
+  duringLoad: number;
   idle: Readings;
   settled?: Readings;
   termination?: Termination;
@@ -108,8 +123,10 @@ async function recovery(target: Target, from: number): Promise<number | null> {
 async function inject(fault: Fault, process: Restartable, load: Load, at: number[], target: Target) {
   const recoveries: Array<number | null> = [];
   const starts: number[] = [];
+  let duringLoad = 0;
   for (const steps of at) {
     await load.whenSteps(steps);
+    if (!load.done) duringLoad += 1;
     if (fault.action === 'kill') {
       const killed = Date.now();
       await process.kill();
@@ -126,7 +143,7 @@ async function inject(fault: Fault, process: Restartable, load: Load, at: number
       recoveries.push(await recovery(target, Date.now()));
     }
   }
-  return { recoveries, starts };
+  return { recoveries, starts, duringLoad };
 }
 
 /** The latest remindAt of any task the load created: reminders wrongly sent would come by then. */
@@ -177,6 +194,7 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRes
     requests: 0,
     recoveryMs: [],
     startMs: [],
+    duringLoad: 0,
     idle: { cpu: {}, windowMs: 0 },
     seconds: { start: 0, load: 0, settle: 0, total: 0 },
     workDir,
@@ -206,7 +224,7 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRes
 
     const plan = planLoad(seed, options.requests);
     const api: Target = { url: stack.url, apiToken: stack.apiToken };
-    const load = new Load(plan, api);
+    const load = new Load(plan, api, { durationMs: loadMs(fault, plan.faultsAt.length) });
     const loadBegun = Date.now();
     const [, injected] = await Promise.all([
       load.run().then(() => {
@@ -217,6 +235,7 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRes
     const recoveryMs = injected.recoveries;
     result.recoveryMs = recoveryMs;
     result.startMs = injected.starts;
+    result.duringLoad = injected.duringLoad;
     result.requests = load.tasks.reduce((n, t) => n + t.writes.length, 0);
     for (const [i, ms] of recoveryMs.entries())
       if (ms === null)
@@ -229,7 +248,7 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRes
       return ms === null ? 'never' : `${(ms / 1000).toFixed(1)} s${started}`;
     });
     log(
-      `[faults] ${name}: ${result.requests} requests in ${result.seconds.load.toFixed(1)} s, faults after requests ${plan.faultsAt.join(' and ')}; recovered in ${recovered.join(', ')}`,
+      `[faults] ${name}: ${result.requests} requests in ${result.seconds.load.toFixed(1)} s, faults after requests ${plan.faultsAt.join(' and ')} (${result.duringLoad} of ${plan.faultsAt.length} during the load); recovered in ${recovered.join(', ')}`,
     );
 
     // Settle: read everything back until the checks pass (twice in a row, and past every remindAt) or time is up.
