@@ -3,7 +3,7 @@ import { checkEvents } from './check-events.ts';
 import { checkFollowUps } from './check-follow-ups.ts';
 import { checkResponses } from './check-responses.ts';
 import { checkState } from './check-state.ts';
-import { evaluate, failures } from './evaluate.ts';
+import { evaluate, failures, lossAllowed } from './evaluate.ts';
 import type { TaskRun } from './load.ts';
 import type { WriteKind } from './plan.ts';
 import {
@@ -369,5 +369,11 @@ describe('a scenario over every task', () => {
     const { totals } = evaluate(runs, [], observed);
     expect(failures(totals, true)).toEqual(['lost 1', 'missing 2']);
     expect(failures(totals, false)).toEqual(['lost 1', 'missing 2', 'connectionErrors 1']);
+    // pubsub.in-memory's deliveries in flight when daprd dies: allowed up to the bound, never beyond, never lost writes.
+    expect(failures(totals, true, 2)).toEqual(['lost 1']);
+    expect(failures(totals, true, 1)).toEqual(['lost 1', 'missing 2']);
+    expect(lossAllowed('embedded', { action: 'kill', process: 'daprd' }, 2)).toBe(2);
+    expect(lossAllowed('redis-kafka', { action: 'kill', process: 'daprd' }, 2)).toBe(0);
+    expect(lossAllowed('embedded', { action: 'kill', process: 'app' }, 2)).toBe(0);
   });
 });

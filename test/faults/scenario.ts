@@ -11,7 +11,7 @@ import {
   startStack,
 } from '../../scripts/lib/stack.ts';
 import { testResources } from '../integration/resources.ts';
-import { evaluate, failures, type Totals } from './evaluate.ts';
+import { evaluate, failures, lossAllowed, type Totals } from './evaluate.ts';
 import { Load, send, type Target } from './load.ts';
 import { listedTasks, observe } from './observe.ts';
 import { planLoad } from './plan.ts';
@@ -288,7 +288,13 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRes
     log(
       `[faults] ${name}: settled in ${result.seconds.settle.toFixed(1)} s; after recovery ${formatReadings(result.settled)}; ${fault.process} stopped in ${result.termination.ms} ms${result.termination.graceful ? '' : ' (SIGKILL)'}`,
     );
-    found.push(...failures(evaluation.totals, fault.process === 'app'));
+    found.push(
+      ...failures(
+        evaluation.totals,
+        fault.process === 'app',
+        lossAllowed(profile, fault, plan.faultsAt.length),
+      ),
+    );
   } catch (error) {
     found.push(`the scenario broke off: ${(error as Error).message ?? error}`);
     log(`[faults] ${name}: ${(error as Error).stack ?? error}`);
