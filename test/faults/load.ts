@@ -107,18 +107,21 @@ export class Load {
   }
 
   #begun = 0;
+  /** Slots handed out for pacing: a worker takes one, then waits for its time. */
+  #slots = 0;
 
-  /** Counts `count` steps; returns when the first of them is due (paced by `durationMs`). */
-  #step(count = 1): Promise<void> {
-    const slot = this.steps;
+  /** Takes `count` steps: waits until the first is due (paced by `durationMs`), then counts them as started. */
+  async #step(count = 1): Promise<void> {
+    const slot = this.#slots;
+    this.#slots += count;
+    const due = this.#begun + (slot * (this.options.durationMs ?? 0)) / this.plan.requests - Date.now();
+    if (due > 0) await sleep(due);
     this.steps += count;
     this.#waiters = this.#waiters.filter((w) => {
       if (this.steps < w.steps) return true;
       w.resolve();
       return false;
     });
-    const due = this.#begun + (slot * (this.options.durationMs ?? 0)) / this.plan.requests - Date.now();
-    return due > 0 ? sleep(due) : Promise.resolve();
   }
 
   async run(): Promise<TaskRun[]> {

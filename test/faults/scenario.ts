@@ -157,8 +157,10 @@ const latestRemindAt = (load: Load) =>
   );
 
 /** Counts that settling can still change; the rest (responses, revisions) are final when the load ends. */
-const unsettled = (totals: Totals) =>
-  failures(totals, true).filter((f) => !/^(unrevisioned|serverErrors|timeouts) /.test(f));
+const unsettled = (totals: Totals, allowedLoss = 0) =>
+  failures(totals, true, allowedLoss).filter((f) => !/^(unrevisioned|serverErrors|timeouts) /.test(f));
+/** A loss the profile allows is taken as final once nothing has changed for this long. */
+const STILL_MS = 20_000;
 
 const noTotals = (): Totals => ({
   tasks: 0,
@@ -257,6 +259,8 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRes
     let evaluation: ReturnType<typeof evaluate>;
     let passes = 0;
     let waitingFor = '';
+    let changed = Date.now();
+    const allowed = lossAllowed(profile, fault, plan.faultsAt.length);
     for (;;) {
       const listed = await listedTasks(api);
       const ids = new Set([...load.tasks.flatMap((t) => (t.id ? [t.id] : [])), ...listed.map((t) => t.id)]);
@@ -265,10 +269,15 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRes
       // What settling still waits for, when that changes: shows which part of the pipeline is slow.
       if (open.join(', ') !== waitingFor) {
         waitingFor = open.join(', ');
+        changed = Date.now();
         if (waitingFor)
           log(`[faults] ${name}: ${since(settleBegun).toFixed(0)} s into settling: ${waitingFor}`);
       }
-      passes = open.length === 0 && Date.now() > remindersDue ? passes + 1 : 0;
+      // Done when nothing is open, or what is open is a loss the profile allows and nothing moves any more.
+      const done =
+        open.length === 0 ||
+        (unsettled(evaluation.totals, allowed).length === 0 && Date.now() - changed > STILL_MS);
+      passes = done && Date.now() > remindersDue ? passes + 1 : 0;
       if (passes === 2 || Date.now() - settleBegun > (options.settleMs ?? 120_000)) break;
       await sleep(2000);
     }
@@ -288,13 +297,7 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRes
     log(
       `[faults] ${name}: settled in ${result.seconds.settle.toFixed(1)} s; after recovery ${formatReadings(result.settled)}; ${fault.process} stopped in ${result.termination.ms} ms${result.termination.graceful ? '' : ' (SIGKILL)'}`,
     );
-    found.push(
-      ...failures(
-        evaluation.totals,
-        fault.process === 'app',
-        lossAllowed(profile, fault, plan.faultsAt.length),
-      ),
-    );
+    found.push(...failures(evaluation.totals, fault.process === 'app', allowed));
   } catch (error) {
     found.push(`the scenario broke off: ${(error as Error).message ?? error}`);
     log(`[faults] ${name}: ${(error as Error).stack ?? error}`);
