@@ -10,11 +10,11 @@ import { parseArgs } from 'node:util';
 import { newSeed, seedFromEnv } from '../test/faults/prng.ts';
 import {
   addResult,
+  faultsRunDir,
   formatFailures,
   formatTable,
   readResults,
   resultsFile,
-  runDirectory,
 } from '../test/faults/report.ts';
 import { runScenario, selectFaults } from '../test/faults/scenario.ts';
 import { type Profile, profiles } from './lib/stack.ts';
@@ -38,7 +38,7 @@ if (unknown.length > 0) {
 }
 const rounds = Number(values.rounds);
 const seed = seedFromEnv(values.seed ?? process.env.FAULT_SEED);
-const runDir = await runDirectory();
+const runDir = await faultsRunDir();
 const plan = chosen.flatMap((profile) =>
   selectFaults(profile as Profile, values.process).map((fault) => ({ profile: profile as Profile, fault })),
 );

@@ -11,7 +11,7 @@
  */
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
-import { formatFailures, formatTable, readResults, runDirectory } from '../test/faults/report.ts';
+import { faultsRunDir, formatFailures, formatTable, readResults } from '../test/faults/report.ts';
 import { provisionDapr } from './lib/dapr-runtime.ts';
 import { type Profile, profiles, projectRoot } from './lib/stack.ts';
 
@@ -69,7 +69,7 @@ try {
     });
   }
   // One directory collects every profile's fault results (faults.json) for the table below.
-  const faultsDir = await runDirectory();
+  const faultsDir = await faultsRunDir();
   for (const profile of matrix) {
     await timed(`faults on ${profile}`, [vitest, 'run', '--project', 'faults'], {
       TEST_PROFILE: profile,

@@ -42,6 +42,13 @@ export const configSchema = z.object({
     .min(1024)
     .default(64 * 1024),
   DAPR_TIMEOUT_MS: z.coerce.number().int().min(100).default(5000),
+  /**
+   * The longest a client's request may take before it is answered 503 with
+   * Retry-After. A write makes several sidecar calls, each bounded by
+   * DAPR_TIMEOUT_MS: behind a store that stopped answering they would add up
+   * past a client's own timeout (10 s is common).
+   */
+  REQUEST_TIMEOUT_MS: z.coerce.number().int().min(100).default(8000),
   /** Prometheus metrics (`GET /metrics`) on their own port, on HOST; 0 turns them off. */
   METRICS_PORT: z.coerce.number().int().min(0).max(65535).default(9464),
 });

@@ -110,4 +110,16 @@ describe('router', () => {
       subscriptions.map((s: { bulkSubscribe?: { enabled: boolean } }) => s.bulkSubscribe?.enabled),
     ).toEqual([true, true]);
   });
+
+  it('answers a client 503 with Retry-After when the sidecar does not answer within REQUEST_TIMEOUT_MS', async () => {
+    const { call, dapr } = createTestApp(allFunctions, { REQUEST_TIMEOUT_MS: 200 });
+    // A store that stopped answering (SIGSTOP): every sidecar call hangs.
+    dapr.getState = () => new Promise(() => {});
+    const started = Date.now();
+    const response = await call('GET', '/tasks/00000000-0000-4000-8000-000000000001');
+    expect(response.status).toBe(503);
+    expect(response.headers.get('retry-after')).toBe('2');
+    expect(response.headers.get('content-type')).toBe('application/problem+json');
+    expect(Date.now() - started).toBeLessThan(2000);
+  });
 });

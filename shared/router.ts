@@ -13,7 +13,7 @@ import {
   type HttpFunction,
   isHttpFunction,
 } from './function.ts';
-import { Problem } from './problem.ts';
+import { Problem, SIDECAR_RETRY_AFTER_SECONDS } from './problem.ts';
 import { invocation, setOutcome } from './telemetry.ts';
 import { isTriggerPath, mountEventTriggers } from './triggers.ts';
 
@@ -53,6 +53,11 @@ export function createRouter({ deps, functions, apiToken, readiness }: RouterOpt
   const fromDaprd = isTriggerPath(functions);
   app.use(function bodyLimits(c, next) {
     return (fromDaprd(c.req.path) ? daprdLimit : clientLimit)(c, next);
+  });
+  // daprd's deliveries have their own timeouts (the Resiliency spec); clients get an answer in time.
+  const clientDeadline = deadline(deps.config.REQUEST_TIMEOUT_MS);
+  app.use(function requestDeadline(c, next) {
+    return fromDaprd(c.req.path) ? next() : clientDeadline(c, next);
   });
 
   app.get('/healthz', (c) => c.json({ status: 'ok' }));
@@ -182,4 +187,34 @@ function statusTitle(status: number): string {
     413: 'Content Too Large',
   };
   return titles[status] ?? (status >= 500 ? 'Server Error' : 'Client Error');
+}
+
+/**
+ * Answers 503 with Retry-After when the request is not done within `ms`. The
+ * work goes on behind the answer: a write answered so may still happen, as
+ * with any 503 from the sidecar, and its event exists exactly when it does.
+ */
+function deadline(ms: number) {
+  return async function withDeadline(_c: unknown, next: () => Promise<void>) {
+    let timer: NodeJS.Timeout | undefined;
+    const expired = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () =>
+          reject(
+            new Problem(
+              503,
+              'Service Unavailable',
+              `The request took longer than ${ms} ms (the sidecar or its store is slow to answer); retry shortly. A write answered so may or may not have been made.`,
+              { headers: { 'retry-after': String(SIDECAR_RETRY_AFTER_SECONDS) } },
+            ),
+          ),
+        ms,
+      );
+    });
+    try {
+      await Promise.race([next(), expired]);
+    } finally {
+      clearTimeout(timer);
+    }
+  };
 }

@@ -224,7 +224,11 @@ async function startKafka(
     output: join(dataDir, 'logs', 'kafka.log'),
     ready: () => portOpen(ports.kafka),
   });
-  await waitForPort('kafka', ports.kafka, kafka);
+  // A fresh KRaft node on a busy 2-core machine once took 58 s to register with its own controller.
+  await waitFor('kafka', () => portOpen(ports.kafka), {
+    alive: () => kafka.child.exitCode === null,
+    timeoutMs: 150_000,
+  });
   for (const [topic, partitions] of Object.entries(topics)) {
     await run('java', [
       ...java,

@@ -8,6 +8,16 @@ import { processTree, startProcess } from './processes.ts';
 const state = async (pid: number) =>
   (await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => undefined))?.split(') ')[1]?.[0];
 
+/** The state once a signal has taken effect: delivery is asynchronous, so a busy machine may show the old one for a moment. */
+async function settledState(pid: number, wanted: (state: string | undefined) => boolean) {
+  let current = await state(pid);
+  for (let i = 0; i < 50 && !wanted(current); i++) {
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    current = await state(pid);
+  }
+  return current;
+}
+
 describe('a restartable process', () => {
   it('pauses, resumes and kills its whole tree, also a child that left the group (setsid), and starts again', async () => {
     // Like PostgreSQL under runuser: the server's processes each call setsid().
@@ -26,9 +36,9 @@ describe('a restartable process', () => {
     expect(tree).toHaveLength(3);
 
     await started.pause();
-    for (const { pid } of tree) expect(await state(pid)).toBe('T');
+    for (const { pid } of tree) expect(await settledState(pid, (s) => s === 'T')).toBe('T');
     await started.resume();
-    for (const { pid } of tree) expect(await state(pid)).not.toBe('T');
+    for (const { pid } of tree) expect(await settledState(pid, (s) => s !== 'T')).not.toBe('T');
 
     await started.kill();
     expect(started.running()).toBe(false);

@@ -1,7 +1,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { testProfile } from '../integration/resources.ts';
 import { newSeed, seedFromEnv } from './prng.ts';
-import { addResult, formatFailures, formatTable, resultsFile, runDirectory } from './report.ts';
+import { addResult, faultsRunDir, formatFailures, formatTable, resultsFile } from './report.ts';
 import { faultName, runScenario, type ScenarioResult, selectFaults } from './scenario.ts';
 
 /**
@@ -12,7 +12,7 @@ import { faultName, runScenario, type ScenarioResult, selectFaults } from './sce
  * the results (faults.json) of several runs.
  */
 const profile = testProfile();
-const runDir = await runDirectory();
+const runDir = await faultsRunDir();
 const results: ScenarioResult[] = [];
 
 describe(`faults on ${profile}`, () => {

@@ -5,23 +5,23 @@ import { join } from 'node:path';
 import type { ScenarioResult } from './scenario.ts';
 
 /**
- * The faults table (one row per profile and fault) and its JSON: every
- * scenario adds its result to `<runDir>/faults.json`, so the vitest runs of
- * several profiles, and the soak script, print one table in the end.
+ * The directory the scenarios' stacks and results go in: FAULTS_DIR, or a new
+ * temporary one. Readable by others (a temporary directory is 0700): the
+ * PostgreSQL server runs as the postgres user and must reach its data below it.
  */
-export const resultsFile = (runDir: string) => join(runDir, 'faults.json');
-
-/**
- * FAULTS_DIR, or a new directory for a run's scenarios and results. A
- * temporary directory is private (0700), and the postgres server user must
- * reach its data in the scenarios' directories below it.
- */
-export async function runDirectory(): Promise<string> {
+export async function faultsRunDir(): Promise<string> {
   if (process.env.FAULTS_DIR) return process.env.FAULTS_DIR;
   const dir = await mkdtemp(join(tmpdir(), 'tasks-faults-'));
   await chmod(dir, 0o755);
   return dir;
 }
+
+/**
+ * The faults table (one row per profile and fault) and its JSON: every
+ * scenario adds its result to `<runDir>/faults.json`, so the vitest runs of
+ * several profiles, and the soak script, print one table in the end.
+ */
+export const resultsFile = (runDir: string) => join(runDir, 'faults.json');
 
 export async function readResults(runDir: string): Promise<ScenarioResult[]> {
   const file = resultsFile(runDir);
