@@ -1,3 +1,11 @@
+/**
+ * npm run test:faults: the fault scenarios of test/faults as a soak, outside
+ * vitest: every profile's faults (or the chosen ones), round after round,
+ * one stack at a time, then the table (also in <dir>/faults.json).
+ *   npm run test:faults -- [--rounds N] [--seed S] [--profile P] [--process NAME] [--requests N]
+ * --seed S replays a scenario: round r runs seed S + r - 1. --process takes a
+ * process (daprd, app, scheduler, redis, postgres, kafka) or a fault ("pause kafka").
+ */
 import { parseArgs } from 'node:util';
 import { newSeed, seedFromEnv } from '../test/faults/prng.ts';
 import {

@@ -8,6 +8,8 @@ import { type Outcome, type TaskBody, verdict, type WriteRecord } from './record
  * behaves: it never retries (a 503 or a timeout stays ambiguous, the next
  * op of the task goes on), but it waits as Retry-After asks, or a second
  * after a broken connection, so an outage does not burn the plan in a burst.
+ * With `durationMs` the requests are spread over that time (the n-th not
+ * before n/requests of it), so the load outlasts the faults meant to hit it.
  */
 export interface Target {
   url: string;
@@ -25,6 +27,8 @@ export interface LoadOptions {
   workers?: number;
   /** The client's timeout per request. */
   timeoutMs?: number;
+  /** Spread the plan's requests over this long at least; default: as fast as the workers go. */
+  durationMs?: number;
 }
 
 export const REQUEST_TIMEOUT_MS = 10_000;
@@ -77,7 +81,7 @@ export async function send(
   }
 }
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 export class Load {
   /** Requests started so far, plus the planned ops skipped after a create that was not acknowledged. */
@@ -102,7 +106,16 @@ export class Load {
     return new Promise((resolve) => this.#waiters.push({ steps, resolve }));
   }
 
-  #step(count = 1) {
+  #begun = 0;
+  /** Slots handed out for pacing: a worker takes one, then waits for its time. */
+  #slots = 0;
+
+  /** Takes `count` steps: waits until the first is due (paced by `durationMs`), then counts them as started. */
+  async #step(count = 1): Promise<void> {
+    const slot = this.#slots;
+    this.#slots += count;
+    const due = this.#begun + (slot * (this.options.durationMs ?? 0)) / this.plan.requests - Date.now();
+    if (due > 0) await sleep(due);
     this.steps += count;
     this.#waiters = this.#waiters.filter((w) => {
       if (this.steps < w.steps) return true;
@@ -113,6 +126,7 @@ export class Load {
 
   async run(): Promise<TaskRun[]> {
     let next = 0;
+    this.#begun = Date.now();
     const workers = this.options.workers ?? 8;
     await Promise.all(
       Array.from({ length: workers }, async (_, worker) => {
@@ -136,7 +150,7 @@ export class Load {
     path: string,
     headers = {},
   ) {
-    this.#step();
+    await this.#step();
     const outcome = await send(this.target, method, path, write.request, headers, this.options.timeoutMs);
     run.writes.push({ ...write, outcome });
     const v = verdict(outcome);
@@ -160,7 +174,7 @@ export class Load {
     const created = await this.#write(run, { kind: 'create', request }, 'POST', '/tasks');
     if (created.status !== 201) {
       // Without the id there is nothing to address: the task's ops are skipped, but count as steps.
-      this.#step(plan.ops.length);
+      void this.#step(plan.ops.length);
       return;
     }
     run.id = (created.body as TaskBody).id;

@@ -48,6 +48,19 @@ export const selectFaults = (profile: Profile, which?: string) =>
 
 export const KILL_DOWN_MS = 1500;
 export const PAUSE_MS = 10_000;
+
+/**
+ * About how long one fault keeps its process away: down, then starting
+ * (Kafka takes ~13 s after a SIGKILL: its broker waits out the old one's
+ * session before it registers again).
+ */
+const outageMs = (fault: Fault) =>
+  fault.action === 'pause' ? PAUSE_MS : KILL_DOWN_MS + (fault.process === 'kafka' ? 13_000 : 1000);
+/**
+ * The load lasts about 1.5 outages per fault, at least 8 s: the faults
+ * strike at 10–30% and 60–80% of it, so both meet a running load.
+ */
+export const loadMs = (fault: Fault, faults: number) => Math.max(8000, 1.5 * faults * outageMs(fault));
 /** From a restart (or SIGCONT) to the first 200 of /readyz, at most. */
 export const RECOVERY_LIMIT_MS = 60_000;
 /** SIGTERM to exit, at most, before SIGKILL (Kubernetes' default grace is 30 s; these need a few). */
@@ -81,6 +94,8 @@ export interface ScenarioResult {
   recoveryMs: Array<number | null>;
   /** Per kill: restart to the process answering its own health check, ms (Kafka's is most of its recovery). */
   startMs: number[];
+  /** Faults that struck while the load was still running (the plan means all of them to). */
+  duringLoad: number;
   idle: Readings;
   settled?: Readings;
   termination?: Termination;
@@ -108,8 +123,10 @@ async function recovery(target: Target, from: number): Promise<number | null> {
 async function inject(fault: Fault, process: Restartable, load: Load, at: number[], target: Target) {
   const recoveries: Array<number | null> = [];
   const starts: number[] = [];
+  let duringLoad = 0;
   for (const steps of at) {
     await load.whenSteps(steps);
+    if (!load.done) duringLoad += 1;
     if (fault.action === 'kill') {
       const killed = Date.now();
       await process.kill();
@@ -126,7 +143,7 @@ async function inject(fault: Fault, process: Restartable, load: Load, at: number
       recoveries.push(await recovery(target, Date.now()));
     }
   }
-  return { recoveries, starts };
+  return { recoveries, starts, duringLoad };
 }
 
 /** The latest remindAt of any task the load created: reminders wrongly sent would come by then. */
@@ -140,8 +157,10 @@ const latestRemindAt = (load: Load) =>
   );
 
 /** Counts that settling can still change; the rest (responses, revisions) are final when the load ends. */
-const unsettled = (totals: Totals) =>
-  failures(totals, true).filter((f) => !/^(unrevisioned|serverErrors|timeouts) /.test(f));
+const unsettled = (totals: Totals, allowedLoss = 0) =>
+  failures(totals, true, allowedLoss).filter((f) => !/^(unrevisioned|serverErrors|timeouts) /.test(f));
+/** A loss the profile allows is taken as final once nothing has changed for this long. */
+const STILL_MS = 20_000;
 
 const noTotals = (): Totals => ({
   tasks: 0,
@@ -177,6 +196,7 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRes
     requests: 0,
     recoveryMs: [],
     startMs: [],
+    duringLoad: 0,
     idle: { cpu: {}, windowMs: 0 },
     seconds: { start: 0, load: 0, settle: 0, total: 0 },
     workDir,
@@ -206,7 +226,7 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRes
 
     const plan = planLoad(seed, options.requests);
     const api: Target = { url: stack.url, apiToken: stack.apiToken };
-    const load = new Load(plan, api);
+    const load = new Load(plan, api, { durationMs: loadMs(fault, plan.faultsAt.length) });
     const loadBegun = Date.now();
     const [, injected] = await Promise.all([
       load.run().then(() => {
@@ -217,6 +237,7 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRes
     const recoveryMs = injected.recoveries;
     result.recoveryMs = recoveryMs;
     result.startMs = injected.starts;
+    result.duringLoad = injected.duringLoad;
     result.requests = load.tasks.reduce((n, t) => n + t.writes.length, 0);
     for (const [i, ms] of recoveryMs.entries())
       if (ms === null)
@@ -229,7 +250,7 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRes
       return ms === null ? 'never' : `${(ms / 1000).toFixed(1)} s${started}`;
     });
     log(
-      `[faults] ${name}: ${result.requests} requests in ${result.seconds.load.toFixed(1)} s, faults after requests ${plan.faultsAt.join(' and ')}; recovered in ${recovered.join(', ')}`,
+      `[faults] ${name}: ${result.requests} requests in ${result.seconds.load.toFixed(1)} s, faults after requests ${plan.faultsAt.join(' and ')} (${result.duringLoad} of ${plan.faultsAt.length} during the load); recovered in ${recovered.join(', ')}`,
     );
 
     // Settle: read everything back until the checks pass (twice in a row, and past every remindAt) or time is up.
@@ -238,6 +259,8 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRes
     let evaluation: ReturnType<typeof evaluate>;
     let passes = 0;
     let waitingFor = '';
+    let changed = Date.now();
+    const allowed = lossAllowed(profile, fault, plan.faultsAt.length);
     for (;;) {
       const listed = await listedTasks(api);
       const ids = new Set([...load.tasks.flatMap((t) => (t.id ? [t.id] : [])), ...listed.map((t) => t.id)]);
@@ -246,10 +269,15 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRes
       // What settling still waits for, when that changes: shows which part of the pipeline is slow.
       if (open.join(', ') !== waitingFor) {
         waitingFor = open.join(', ');
+        changed = Date.now();
         if (waitingFor)
           log(`[faults] ${name}: ${since(settleBegun).toFixed(0)} s into settling: ${waitingFor}`);
       }
-      passes = open.length === 0 && Date.now() > remindersDue ? passes + 1 : 0;
+      // Done when nothing is open, or what is open is a loss the profile allows and nothing moves any more.
+      const done =
+        open.length === 0 ||
+        (unsettled(evaluation.totals, allowed).length === 0 && Date.now() - changed > STILL_MS);
+      passes = done && Date.now() > remindersDue ? passes + 1 : 0;
       if (passes === 2 || Date.now() - settleBegun > (options.settleMs ?? 120_000)) break;
       await sleep(2000);
     }
@@ -269,15 +297,10 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRes
     log(
       `[faults] ${name}: settled in ${result.seconds.settle.toFixed(1)} s; after recovery ${formatReadings(result.settled)}; ${fault.process} stopped in ${result.termination.ms} ms${result.termination.graceful ? '' : ' (SIGKILL)'}`,
     );
-    found.push(
-      ...failures(
-        evaluation.totals,
-        fault.process === 'app',
-        lossAllowed(profile, fault, plan.faultsAt.length),
-      ),
-    );
+    found.push(...failures(evaluation.totals, fault.process === 'app', allowed));
   } catch (error) {
-    found.push(`the scenario broke off: ${(error as Error).stack ?? error}`);
+    found.push(`the scenario broke off: ${(error as Error).message ?? error}`);
+    log(`[faults] ${name}: ${(error as Error).stack ?? error}`);
   } finally {
     await stack?.stop();
   }
