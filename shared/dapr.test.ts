@@ -1,5 +1,14 @@
-import { describe, expect, it } from 'vitest';
-import { createHttpGateway, DaprError, InvalidJobError, JobExistsError } from './dapr.ts';
+import { createServer, type IncomingMessage, type Server } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+import { afterEach, describe, expect, it } from 'vitest';
+import {
+  createHttpGateway,
+  DaprError,
+  InvalidJobError,
+  isSidecarFailure,
+  JobExistsError,
+  SidecarUnreachableError,
+} from './dapr.ts';
 
 interface Seen {
   method: string;
@@ -161,5 +170,74 @@ describe('invocation, bindings and CloudEvent publishing', () => {
         data: { a: 1 },
       },
     });
+  });
+});
+
+/**
+ * Each way a connection to daprd can fail, provoked on a real loopback socket
+ * (undici's errors differ by when the connection breaks): all of them are
+ * SidecarUnreachableError, never an untyped TypeError.
+ */
+describe('a sidecar that does not answer', () => {
+  type Misbehave = (request: IncomingMessage, socket: Socket) => void;
+  let server: Server | undefined;
+  const sockets = new Set<Socket>();
+
+  async function daprdThat(misbehave: Misbehave) {
+    server = createServer((request) => misbehave(request, request.socket));
+    server.on('connection', (socket) => {
+      sockets.add(socket);
+      socket.on('close', () => sockets.delete(socket));
+    });
+    await new Promise<void>((resolve) => server?.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as AddressInfo;
+    return createHttpGateway({ baseUrl: `http://127.0.0.1:${port}`, timeoutMs: 300 });
+  }
+
+  afterEach(async () => {
+    for (const socket of sockets) socket.destroy();
+    const closing = server;
+    server = undefined;
+    if (closing) await new Promise((resolve) => closing.close(resolve));
+  });
+
+  const kinds: Array<[string, Misbehave]> = [
+    ['closes the connection before answering', (_, socket) => socket.destroy()],
+    [
+      'cuts the connection in the middle of the body (undici: "terminated: other side closed")',
+      (_, socket) => socket.end('HTTP/1.1 200 OK\r\ncontent-length: 100\r\n\r\n{"title":'),
+    ],
+    ['answers something that is not HTTP', (_, socket) => socket.end('SSH-2.0-OpenSSH\r\n\r\n')],
+    ['never answers (past the timeout)', () => {}],
+    [
+      'sends the headers, then stalls in the body (past the timeout)',
+      (_, socket) => socket.write('HTTP/1.1 200 OK\r\ncontent-length: 100\r\n\r\n{"ti'),
+    ],
+  ];
+
+  it.each(kinds)('%s: SidecarUnreachableError', async (_, misbehave) => {
+    const gateway = await daprdThat(misbehave);
+    const error = await gateway.getState('statestore', 'task|1').catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(SidecarUnreachableError);
+    expect(isSidecarFailure(error)).toBe(true);
+  });
+
+  it('refuses the connection (nothing listens): SidecarUnreachableError', async () => {
+    const probe = createServer();
+    await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
+    const { port } = probe.address() as AddressInfo;
+    await new Promise((resolve) => probe.close(resolve));
+    const gateway = createHttpGateway({ baseUrl: `http://127.0.0.1:${port}`, timeoutMs: 300 });
+    const error = await gateway.publishEvent('pubsub', 't', {}).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(SidecarUnreachableError);
+  });
+
+  it('answers 200 with a body that is not JSON: a DaprError, also a sidecar failure', async () => {
+    const gateway = await daprdThat((_, socket) =>
+      socket.end('HTTP/1.1 200 OK\r\ncontent-length: 5\r\nconnection: close\r\n\r\nhello'),
+    );
+    const error = await gateway.getState('statestore', 'task|1').catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(DaprError);
+    expect(isSidecarFailure(error)).toBe(true);
   });
 });

@@ -185,30 +185,36 @@ export interface HttpGatewayOptions {
 export function createHttpGateway(options: HttpGatewayOptions): DaprGateway {
   const { baseUrl, apiToken, timeoutMs = 5000, fetch: fetchFn = fetch } = options;
 
+  /**
+   * One request to daprd, its body read to the end inside the same guard: a
+   * connection cut after the headers (undici's `TypeError: terminated`) is as
+   * much "daprd did not answer" as a refused one, and never escapes untyped.
+   */
   async function call(
     method: string,
     path: string,
     body?: unknown,
     extra: { headers?: Record<string, string>; passThrough?: boolean } = {},
-  ): Promise<Response> {
+  ): Promise<Reply> {
     // The current span's W3C context: daprd's spans for this call become its children.
     const headers: Record<string, string> = traceHeaders();
     if (body !== undefined) headers['content-type'] = 'application/json';
     Object.assign(headers, extra.headers);
     if (apiToken) headers['dapr-api-token'] = apiToken;
-    let response: Response;
+    let reply: Reply;
     try {
-      response = await fetchFn(`${baseUrl}${path}`, {
+      const response = await fetchFn(`${baseUrl}${path}`, {
         method,
         headers,
         body: body === undefined ? null : JSON.stringify(body),
         signal: AbortSignal.timeout(timeoutMs),
       });
+      reply = { status: response.status, headers: response.headers, text: await response.text() };
     } catch (error) {
       throw new SidecarUnreachableError(`daprd did not answer ${method} ${path}`, error);
     }
-    if (response.ok || extra.passThrough) return response;
-    throw await toDaprError(response, `${method} ${path}`);
+    if ((reply.status >= 200 && reply.status < 300) || extra.passThrough) return reply;
+    throw toDaprError(reply, `${method} ${path}`);
   }
 
   const publishUrl = (pubsub: string, topic: string, { metadata = {} }: PublishOptions) => {
@@ -226,17 +232,17 @@ export function createHttpGateway(options: HttpGatewayOptions): DaprGateway {
 
   return {
     async getState<T>(store: string, key: string) {
-      const response = await call('GET', stateUrl(store, key));
-      if (response.status === 204) return undefined;
-      const etag = response.headers.get('etag') ?? '';
-      return { key, value: (await response.json()) as T, etag };
+      const reply = await call('GET', stateUrl(store, key));
+      if (reply.status === 204) return undefined;
+      const etag = reply.headers.get('etag') ?? '';
+      return { key, value: parseJson(reply, `GET ${stateUrl(store, key)}`) as T, etag };
     },
 
     async getBulkState<T>(store: string, keys: readonly string[]) {
       const found = new Map<string, StateItem<T>>();
       if (keys.length === 0) return found;
-      const response = await call('POST', `${stateUrl(store)}/bulk`, { keys, parallelism: 16 });
-      const items = (await response.json()) as Array<{
+      const path = `${stateUrl(store)}/bulk`;
+      const items = parseJson(await call('POST', path, { keys, parallelism: 16 }), `POST ${path}`) as Array<{
         key: string;
         data?: T;
         etag?: string;
@@ -285,15 +291,15 @@ export function createHttpGateway(options: HttpGatewayOptions): DaprGateway {
     },
 
     async getJob(name) {
-      let response: Response;
+      let reply: Reply;
       try {
-        response = await call('GET', jobUrl(name));
+        reply = await call('GET', jobUrl(name));
       } catch (error) {
         // daprd reports a missing job as a 500 carrying the scheduler's gRPC NotFound.
         if (error instanceof DaprError && /code = NotFound/.test(error.message)) return undefined;
         throw error;
       }
-      const job = (await response.json()) as Job & { data?: { value?: unknown } };
+      const job = parseJson(reply, `GET ${jobUrl(name)}`) as Job & { data?: { value?: unknown } };
       // The data comes back wrapped as a protobuf Any: {"@type": "...Value", "value": <data>}.
       return { ...job, ...(job.data === undefined ? {} : { data: job.data.value }) };
     },
@@ -304,18 +310,17 @@ export function createHttpGateway(options: HttpGatewayOptions): DaprGateway {
 
     async invokeMethod(appId, method, init = {}) {
       const path = `/v1.0/invoke/${encodeURIComponent(appId)}/method/${method.replace(/^\/+/, '')}`;
-      const response = await call(init.httpMethod ?? 'GET', path, init.body, {
+      const reply = await call(init.httpMethod ?? 'GET', path, init.body, {
         headers: init.headers ?? {},
         passThrough: true,
       });
-      const text = await response.text();
       let body: unknown;
       try {
-        body = text ? JSON.parse(text) : undefined;
+        body = reply.text ? JSON.parse(reply.text) : undefined;
       } catch {
         body = undefined;
       }
-      return { status: response.status, headers: response.headers, body };
+      return { status: reply.status, headers: reply.headers, body };
     },
 
     async invokeBinding(name, operation, data, metadata = {}) {
@@ -323,17 +328,14 @@ export function createHttpGateway(options: HttpGatewayOptions): DaprGateway {
     },
 
     async getSecret(store, key) {
-      const response = await call(
-        'GET',
-        `/v1.0/secrets/${encodeURIComponent(store)}/${encodeURIComponent(key)}`,
-      );
-      return (await response.json()) as Record<string, string>;
+      const path = `/v1.0/secrets/${encodeURIComponent(store)}/${encodeURIComponent(key)}`;
+      return parseJson(await call('GET', path), `GET ${path}`) as Record<string, string>;
     },
 
     async isOutboundReady() {
       try {
-        const response = await call('GET', '/v1.0/healthz/outbound');
-        return response.status === 204 || response.status === 200;
+        const reply = await call('GET', '/v1.0/healthz/outbound');
+        return reply.status === 204 || reply.status === 200;
       } catch {
         return false;
       }
@@ -341,18 +343,42 @@ export function createHttpGateway(options: HttpGatewayOptions): DaprGateway {
   };
 }
 
-async function toDaprError(response: Response, what: string): Promise<DaprError> {
-  const text = await response.text();
-  let code = `HTTP_${response.status}`;
-  let message = text || response.statusText;
+/** daprd's answer, read to the end. */
+interface Reply {
+  status: number;
+  headers: Headers;
+  text: string;
+}
+
+/** A 2xx body that should be JSON; anything else is daprd misbehaving, typed as such. */
+function parseJson(reply: Reply, what: string): unknown {
   try {
-    const body = JSON.parse(text) as { errorCode?: string; message?: string };
+    return JSON.parse(reply.text);
+  } catch {
+    throw new DaprError(
+      502,
+      'ERR_MALFORMED_REPLY',
+      `${what}: daprd answered ${reply.status} with a body that is not JSON`,
+    );
+  }
+}
+
+function toDaprError(reply: Reply, what: string): DaprError {
+  let code = `HTTP_${reply.status}`;
+  let message = reply.text || `HTTP ${reply.status}`;
+  try {
+    const body = JSON.parse(reply.text) as { errorCode?: string; message?: string };
     code = body.errorCode ?? code;
     message = body.message ?? message;
   } catch {
     // daprd answered with a body that is not its usual JSON error; keep the text.
   }
   const full = `${what}: ${message}`;
-  if (response.status === 409) return new EtagMismatchError(code, full);
-  return new DaprError(response.status, code, full);
+  if (reply.status === 409) return new EtagMismatchError(code, full);
+  return new DaprError(reply.status, code, full);
+}
+
+/** A failure of the sidecar or what is behind it: a 503 for a client, a RETRY for a delivery. */
+export function isSidecarFailure(error: unknown): boolean {
+  return error instanceof DaprError || error instanceof SidecarUnreachableError;
 }

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { allFunctions } from '../apps.ts';
 import { badRequests } from '../test/bad-requests.ts';
+import { DaprError, SidecarUnreachableError } from './dapr.ts';
 import { createTestApp, TEST_APP_TOKEN } from './testing.ts';
 
 describe('router', () => {
@@ -40,6 +41,26 @@ describe('router', () => {
     expect(response.headers.get('www-authenticate')).toMatch(/^Bearer/);
     expect(response.headers.get('content-type')).toBe('application/problem+json');
   });
+
+  it.each([
+    ['GET', '/tasks', 'getState'],
+    ['GET', '/dead-letters', 'getState'],
+    ['POST', '/tasks', 'saveState'],
+  ] as const)(
+    '%s %s whose sidecar call fails: 503 with Retry-After, never a 500',
+    async (method, path, call_) => {
+      for (const failure of [
+        new SidecarUnreachableError('daprd did not answer', new TypeError('terminated')),
+        new DaprError(500, 'ERR_STATE_GET', 'the store is down'),
+      ]) {
+        const { call, dapr } = createTestApp(allFunctions);
+        dapr.failNext(call_, failure);
+        const response = await call(method, path, method === 'POST' ? { title: 'x' } : undefined);
+        expect(response.status).toBe(503);
+        expect(response.headers.get('retry-after')).toBe('2');
+      }
+    },
+  );
 
   it('answers 503 until the API token is loaded', async () => {
     const { call, setApiToken } = createTestApp(allFunctions);

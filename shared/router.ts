@@ -5,6 +5,7 @@ import { HTTPException } from 'hono/http-exception';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import type { ZodError } from 'zod';
 import { bearerAuth, daprAppToken } from './auth.ts';
+import { isSidecarFailure } from './dapr.ts';
 import { renderDocs } from './docs.ts';
 import {
   type AppEnv,
@@ -13,7 +14,7 @@ import {
   type HttpFunction,
   isHttpFunction,
 } from './function.ts';
-import { Problem, SIDECAR_RETRY_AFTER_SECONDS } from './problem.ts';
+import { Problem, SIDECAR_RETRY_AFTER_SECONDS, sidecarUnavailable } from './problem.ts';
 import { invocation, setOutcome } from './telemetry.ts';
 import { isTriggerPath, mountEventTriggers } from './triggers.ts';
 
@@ -95,6 +96,11 @@ export function createRouter({ deps, functions, apiToken, readiness }: RouterOpt
       if (error.status >= 500)
         c.var.log?.warn('request failed', { path: c.req.path, status: error.status, cause: error.cause });
       return error.toResponse(c.req.path);
+    }
+    // Every function's calls to daprd fail the same way: the sidecar or its store is away, retry shortly.
+    if (isSidecarFailure(error)) {
+      c.var.log?.warn('request failed: the sidecar did not answer', { path: c.req.path, cause: error });
+      return sidecarUnavailable(error).toResponse(c.req.path);
     }
     if (error instanceof HTTPException) {
       const status = error.status as ContentfulStatusCode;

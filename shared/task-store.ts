@@ -1,11 +1,11 @@
 import { z } from 'zod';
 import type { Config } from './config.ts';
-import { DaprError, type DaprGateway, SidecarUnreachableError } from './dapr.ts';
+import type { DaprGateway } from './dapr.ts';
 import type { TaskDeletedData, TaskEventType } from './events.ts';
 import { backoff, trySave } from './guarded-save.ts';
 import type { Logger } from './log.ts';
 import { Outbox, OutboxEvent, type OutboxRecords, type SweepOutcome } from './outbox.ts';
-import { Problem, sidecarUnavailable } from './problem.ts';
+import { Problem } from './problem.ts';
 import { decodeCursor, encodeCursor, TaskIndex } from './task-index.ts';
 import { Task } from './tasks.ts';
 
@@ -93,18 +93,16 @@ export class TaskStore {
   }
 
   async get(id: string): Promise<StoredTask | undefined> {
-    const stored = await guard(() => this.#dapr.getState(this.#store, taskKey(id)));
+    const stored = await this.#dapr.getState(this.#store, taskKey(id));
     const record = stored && TaskRecord.parse(stored.value);
     return record?.task && { task: record.task, etag: String(record.revision) };
   }
 
   async create(task: Task): Promise<StoredTask> {
     const event = writeEvent('task.created', task.id, 1, task.updatedAt, task);
-    await guard(async () => {
-      await this.#index.append(task.id);
-      if (!(await this.#save(task.id, { revision: 1, task, outbox: [event] })))
-        throw new Error(`task ${task.id} exists already`);
-    });
+    await this.#index.append(task.id);
+    if (!(await this.#save(task.id, { revision: 1, task, outbox: [event] })))
+      throw new Error(`task ${task.id} exists already`);
     return { task, etag: '1' };
   }
 
@@ -157,31 +155,29 @@ export class TaskStore {
     let position = cursor ? decodeCursor(cursor) : { p: 0, i: 0 };
     const items: Task[] = [];
     let scanned = 0;
-    return guard(async () => {
-      while (scanned < MAX_SCAN) {
-        const chunk = await this.#index.read(position, Math.min(100, MAX_SCAN - scanned));
-        const found = await this.#dapr.getBulkState(this.#store, chunk.ids.map(taskKey));
-        for (const [offset, id] of chunk.ids.entries()) {
-          scanned += 1;
-          const stored = found.get(taskKey(id));
-          const task = stored && TaskRecord.parse(stored.value).task;
-          if (task && matches(task, filter)) items.push(task);
-          if (items.length === limit) {
-            const next = { p: chunk.start.p, i: chunk.start.i + offset + 1 };
-            const atEnd = chunk.atEnd && offset === chunk.ids.length - 1;
-            return { items, nextCursor: atEnd ? null : encodeCursor(next) };
-          }
+    while (scanned < MAX_SCAN) {
+      const chunk = await this.#index.read(position, Math.min(100, MAX_SCAN - scanned));
+      const found = await this.#dapr.getBulkState(this.#store, chunk.ids.map(taskKey));
+      for (const [offset, id] of chunk.ids.entries()) {
+        scanned += 1;
+        const stored = found.get(taskKey(id));
+        const task = stored && TaskRecord.parse(stored.value).task;
+        if (task && matches(task, filter)) items.push(task);
+        if (items.length === limit) {
+          const next = { p: chunk.start.p, i: chunk.start.i + offset + 1 };
+          const atEnd = chunk.atEnd && offset === chunk.ids.length - 1;
+          return { items, nextCursor: atEnd ? null : encodeCursor(next) };
         }
-        position = chunk.next;
-        if (chunk.atEnd) return { items, nextCursor: null };
       }
-      return { items, nextCursor: encodeCursor(position) };
-    });
+      position = chunk.next;
+      if (chunk.atEnd) return { items, nextCursor: null };
+    }
+    return { items, nextCursor: encodeCursor(position) };
   }
 
   /** Publishes the events a crash or a failed publish left in task records (the cron sweep). */
   sweepOutbox(): Promise<SweepOutcome> {
-    return guard(() => this.#outbox.sweep());
+    return this.#outbox.sweep();
   }
 
   /** Resolves when the events of every write so far have been handed to the sidecar (or left for the sweep). */
@@ -194,7 +190,7 @@ export class TaskStore {
     id: string,
     ifMatch: string | undefined,
   ): Promise<{ record: TaskRecord & { task: Task }; etag: string }> {
-    const stored = await guard(() => this.#dapr.getState(this.#store, taskKey(id)));
+    const stored = await this.#dapr.getState(this.#store, taskKey(id));
     const record = stored && TaskRecord.parse(stored.value);
     if (!stored || !record?.task) throw taskNotFound(id);
     if (ifMatch !== undefined && ifMatch !== String(record.revision)) throw preconditionFailed(id);
@@ -247,7 +243,7 @@ export class TaskStore {
 
   /** True when saved; false when a concurrent write won and the caller should read and try again. */
   async #commit(id: string, record: TaskRecord, etag: string, attempt: number): Promise<boolean> {
-    if (await guard(() => this.#save(id, record, etag))) return true;
+    if (await this.#save(id, record, etag)) return true;
     // Another save came first: a write (then, with If-Match, the next read answers 412) or the outbox
     // removing published events, which leaves the revision as it was.
     if (attempt >= this.#maxAttempts)
@@ -288,17 +284,6 @@ function matches(task: Task, filter: TaskFilter): boolean {
   if (filter.tag && !task.tags.includes(filter.tag)) return false;
   if (filter.dueBefore && !(task.dueAt && task.dueAt < filter.dueBefore)) return false;
   return true;
-}
-
-/** Runs a store call, turning sidecar failures into a 503 problem. */
-async function guard<T>(run: () => Promise<T>): Promise<T> {
-  try {
-    return await run();
-  } catch (error) {
-    if (error instanceof DaprError || error instanceof SidecarUnreachableError)
-      throw sidecarUnavailable(error);
-    throw error;
-  }
 }
 
 export function taskNotFound(id: string): Problem {

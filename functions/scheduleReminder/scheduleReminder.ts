@@ -1,8 +1,6 @@
 import { createRoute, z } from '@hono/zod-openapi';
-import { DaprError, SidecarUnreachableError } from '../../shared/dapr.ts';
 import { defineFunction } from '../../shared/function.ts';
 import { problemResponses } from '../../shared/http.ts';
-import { sidecarUnavailable } from '../../shared/problem.ts';
 import { ReminderChange, ReminderSync, syncReminder } from '../../shared/reminders.ts';
 import { TaskId } from '../../shared/tasks.ts';
 
@@ -35,13 +33,7 @@ export const scheduleReminder = defineFunction({
   handler: async (c) => {
     const { taskId } = c.req.valid('param');
     const deps = c.var.deps;
-    try {
-      return c.json({ change: await syncReminder(deps.dapr, taskId, c.req.valid('json'), deps.now()) }, 200);
-    } catch (error) {
-      // The scheduler or daprd did not answer: 503, and the caller's delivery is retried.
-      if (error instanceof DaprError || error instanceof SidecarUnreachableError)
-        throw sidecarUnavailable(error);
-      throw error;
-    }
+    // A scheduler or daprd that does not answer is the router's 503, and the caller's delivery is retried.
+    return c.json({ change: await syncReminder(deps.dapr, taskId, c.req.valid('json'), deps.now()) }, 200);
   },
 });
