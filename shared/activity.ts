@@ -18,7 +18,8 @@ export type ActivityEntry = z.infer<typeof ActivityEntry>;
 export const Activity = z.object({ taskId: z.string(), entries: z.array(ActivityEntry) }).openapi('Activity');
 
 const Stored = z.object({ entries: z.array(ActivityEntry) });
-const activityKey = (taskId: string) => `task-activity|${taskId}`;
+/** The state key of a task's history (the fault tests read it directly once the task is deleted). */
+export const activityKey = (taskId: string) => `task-activity|${taskId}`;
 /** Entries kept per task; the oldest go first. */
 export const MAX_ENTRIES = 200;
 

@@ -18,6 +18,9 @@ export interface StateItem<T = unknown> {
   etag: string;
 }
 
+/** The largest `ttlInSeconds` daprd takes (it parses it as a 32-bit integer): about 68 years. */
+export const MAX_TTL_SECONDS = 2 ** 31 - 1;
+
 export interface UpsertRequest {
   key: string;
   value: unknown;

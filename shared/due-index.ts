@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { DaprGateway } from './dapr.ts';
+import { type DaprGateway, MAX_TTL_SECONDS } from './dapr.ts';
 import { saveWithEtag, trySave } from './guarded-save.ts';
 
 /**
@@ -19,7 +19,8 @@ import { saveWithEtag, trySave } from './guarded-save.ts';
  *
  * The index is a list of candidates: an entry stays when its task changes
  * due date, is completed or deleted, and the caller checks the task itself.
- * Buckets expire (TTL) a week after their minute.
+ * Buckets expire (TTL) a week after their minute; one more than ~68 years
+ * ahead (daprd's TTL is a 32-bit count of seconds) is kept without a TTL.
  */
 const MINUTE = 60_000;
 /** Buckets one sweep reads at most (a day); an older backlog is read by the next sweeps. */
@@ -60,12 +61,13 @@ export class DueIndex {
         return { entries: [...entries, { id, dueAt }] };
       },
       {
-        metadata: () => ({
-          ttlInSeconds: String(
+        metadata: (): Record<string, string> => {
+          const ttl =
             Math.max(0, Math.ceil(((minute + 1) * MINUTE - now.getTime()) / 1000)) +
-              BUCKET_TTL_AFTER_MINUTE_SECONDS,
-          ),
-        }),
+            BUCKET_TTL_AFTER_MINUTE_SECONDS;
+          // A bucket further out than daprd's TTL can count (~68 years) is kept without one.
+          return ttl <= MAX_TTL_SECONDS ? { ttlInSeconds: String(ttl) } : {};
+        },
       },
     );
     // The first bucket ever written starts the cursor at the current minute (not at the

@@ -7,6 +7,7 @@ import {
   type Job,
   JobExistsError,
   type JobSpec,
+  MAX_TTL_SECONDS,
   type StateItem,
   type UpsertRequest,
 } from './dapr.ts';
@@ -114,6 +115,14 @@ export class FakeDaprGateway implements DaprGateway {
   async saveState(_store: string, items: readonly UpsertRequest[]): Promise<void> {
     this.#maybeFail('saveState');
     for (const item of items) {
+      const ttl = item.metadata?.ttlInSeconds;
+      // daprd parses the TTL as a 32-bit count of seconds, -1 meaning none, and refuses the request otherwise.
+      if (ttl !== undefined && !(/^-?\d+$/.test(ttl) && Number(ttl) >= -1 && Number(ttl) <= MAX_TTL_SECONDS))
+        throw new DaprError(
+          400,
+          'ERR_STATE_SAVE',
+          "error parsing TTL: incorrect value for metadata 'ttlInSeconds': must be -1 or greater",
+        );
       if (!this.#checkEtag(item, item.options?.concurrency === 'first-write')) {
         if (this.staleEtagAs === 'store-error')
           throw new DaprError(500, 'ERR_STATE_SAVE', `failed to set key ${item.key}: ERR user_script:14`);

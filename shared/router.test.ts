@@ -62,6 +62,24 @@ describe('router', () => {
     },
   );
 
+  it.each([
+    ['DELETE', '/dead-letters', 'GET, HEAD'],
+    ['PUT', '/tasks', 'GET, HEAD, POST'],
+    ['POST', '/tasks/0f8fad5b-d9cb-469f-a165-70867728950e', 'DELETE, GET, HEAD, PATCH'],
+    ['OPTIONS', '/tasks/x/activity', 'GET, HEAD'],
+  ])('%s %s: 405 with Allow: %s', async (method, path, allow) => {
+    const { raw } = createTestApp(allFunctions);
+    const response = await raw(path, { method });
+    expect(response.status).toBe(405);
+    expect(response.headers.get('allow')).toBe(allow);
+    expect(response.headers.get('content-type')).toBe('application/problem+json');
+  });
+
+  it('a path no route has: 404', async () => {
+    const { raw } = createTestApp(allFunctions);
+    expect((await raw('/tasks/a/b/c', { method: 'GET' })).status).toBe(404);
+  });
+
   it('answers 503 until the API token is loaded', async () => {
     const { call, setApiToken } = createTestApp(allFunctions);
     setApiToken(undefined);

@@ -88,9 +88,21 @@ export function createRouter({ deps, functions, apiToken, readiness }: RouterOpt
     c.html(renderDocs(app.getOpenAPI31Document(documentConfig) as Parameters<typeof renderDocs>[0])),
   );
 
-  app.notFound((c) =>
-    new Problem(404, 'Not Found', `No route for ${c.req.method} ${c.req.path}.`).toResponse(c.req.path),
-  );
+  const allowedMethods = methodsByPath(app);
+  app.notFound((c) => {
+    const allowed = allowedMethods(c.req.path);
+    if (allowed.length === 0)
+      return new Problem(404, 'Not Found', `No route for ${c.req.method} ${c.req.path}.`).toResponse(
+        c.req.path,
+      );
+    // A known path asked with a method it does not have (RFC 9110 §15.5.6): 405 and what it has.
+    return new Problem(
+      405,
+      'Method Not Allowed',
+      `${c.req.path} does not take ${c.req.method}; it takes ${allowed.join(', ')}.`,
+      { headers: { allow: allowed.join(', ') } },
+    ).toResponse(c.req.path);
+  });
   app.onError((error, c) => {
     if (error instanceof Problem) {
       if (error.status >= 500)
@@ -178,6 +190,26 @@ function rejectInvalid(result: { success: boolean; error?: ZodError; target: str
     result.target === 'json' ? 'request body' : result.target === 'param' ? 'path' : result.target;
   const summary = errors.map((e) => (e.path ? `${e.path}: ${e.message}` : e.message)).join('; ');
   throw new Problem(400, 'Bad Request', `The ${where} is not valid: ${summary}`, { extensions: { errors } });
+}
+
+/**
+ * The methods each mounted path answers, for 405's `Allow`; HEAD wherever GET
+ * is (Hono answers HEAD with the GET route).
+ */
+function methodsByPath(app: OpenAPIHono<AppEnv>): (path: string) => string[] {
+  const routes = app.routes
+    .filter((route) => route.method !== 'ALL')
+    .map((route) => ({
+      method: route.method,
+      pattern: new RegExp(
+        `^${route.path.replace(/[.*+?^${}()|[\]\\]/g, '\\$&').replace(/:\w+/g, '[^/]+')}/?$`,
+      ),
+    }));
+  return (path) => {
+    const methods = new Set(routes.filter((route) => route.pattern.test(path)).map((route) => route.method));
+    if (methods.has('GET')) methods.add('HEAD');
+    return [...methods].sort();
+  };
 }
 
 function toArray<T>(value: T | readonly T[] | undefined): T[] {

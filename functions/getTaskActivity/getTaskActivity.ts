@@ -2,6 +2,7 @@ import { createRoute } from '@hono/zod-openapi';
 import { Activity, readActivity } from '../../shared/activity.ts';
 import { defineFunction } from '../../shared/function.ts';
 import { problemResponses } from '../../shared/http.ts';
+import { taskNotFound } from '../../shared/task-store.ts';
 import { TaskIdParams } from '../../shared/tasks.ts';
 
 const route = createRoute({
@@ -9,11 +10,12 @@ const route = createRoute({
   path: '/tasks/{id}/activity',
   tags: ['tasks'],
   summary: "A task's event history",
-  description: 'What onTaskEvent recorded, oldest first. It stays readable after the task is deleted.',
+  description:
+    'What onTaskEvent recorded, oldest first, while the task exists: like the task, its activity is 404 once the task is deleted (the history stays in the store, `task-activity|<id>`, for an operator).',
   request: { params: TaskIdParams },
   responses: {
     200: { description: 'The activity', content: { 'application/json': { schema: Activity } } },
-    ...problemResponses(400, 401, 503),
+    ...problemResponses(400, 401, 404, 503),
   },
 });
 
@@ -22,7 +24,9 @@ export const getTaskActivity = defineFunction({
   trigger: { kind: 'http', route },
   handler: async (c) => {
     const { id } = c.req.valid('param');
-    const { dapr, config } = c.var.deps;
-    return c.json({ taskId: id, entries: await readActivity(dapr, config.STATE_STORE, id) }, 200);
+    const { dapr, config, tasks } = c.var.deps;
+    const [stored, entries] = await Promise.all([tasks.get(id), readActivity(dapr, config.STATE_STORE, id)]);
+    if (!stored) throw taskNotFound(id);
+    return c.json({ taskId: id, entries }, 200);
   },
 });

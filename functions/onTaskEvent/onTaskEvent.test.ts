@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
+import { readActivity } from '../../shared/activity.ts';
 import { bucketKey } from '../../shared/due-index.ts';
 import { reminderJobName } from '../../shared/reminders.ts';
 import type { Task } from '../../shared/tasks.ts';
 import { createTestApp } from '../../shared/testing.ts';
-import { getTaskActivity } from '../getTaskActivity/index.ts';
 import { scheduleReminder } from '../scheduleReminder/index.ts';
 import { onTaskEvent } from './index.ts';
 
@@ -30,9 +30,10 @@ const cloudEvent = (eventId: string, type: string, data: unknown, time = '2026-1
 });
 
 function setup() {
-  const app = createTestApp([onTaskEvent, getTaskActivity, scheduleReminder]);
+  const app = createTestApp([onTaskEvent, scheduleReminder]);
   const deliver = async (event: unknown) => (await app.fromDaprd('/events/onTaskEvent', event)).json();
-  const activity = async () => (await (await app.call('GET', `/tasks/${id}/activity`)).json()).entries;
+  // The history as stored: the events here are for a task the fake store does not hold.
+  const activity = () => readActivity(app.dapr, 'statestore', id);
   return { ...app, deliver, activity };
 }
 
@@ -51,6 +52,16 @@ describe('onTaskEvent', () => {
       { eventId: 'e2', type: 'task.updated', time: '2026-11-27T09:00:02Z' },
       { eventId: 'e0', type: 'task.reminder', time: '2026-11-27T08:59:00Z' },
     ]);
+  });
+
+  it('indexes a task due further out than daprd can count a TTL (2100): SUCCESS, its bucket kept without one', async () => {
+    const { deliver, dapr } = setup();
+    const far = task({ dueAt: '2100-01-01T00:00:00.000Z', remindAt: '2999-12-31T23:59:59.000Z' });
+    expect(await deliver(cloudEvent('e1', 'task.created', far))).toEqual({ status: 'SUCCESS' });
+    expect(dapr.state.get(bucketKey(Date.parse('2100-01-01T00:00:00Z') / 60_000))?.value).toEqual({
+      entries: [{ id, dueAt: '2100-01-01T00:00:00.000Z' }],
+    });
+    expect(dapr.jobs.get(reminderJobName(id))?.dueTime).toBe('2999-12-31T23:59:59.000Z');
   });
 
   it('leaves a processed-event record with a TTL and skips all work on a redelivery', async () => {

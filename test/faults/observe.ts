@@ -1,10 +1,12 @@
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
+import { activityKey } from '../../shared/activity.ts';
 import { send, type Target } from './load.ts';
 import type { ActivityEntry, Observed, TaskBody } from './records.ts';
 
 /**
  * Reads back what the checks compare with: each task's GET, its activity
+ * (as stored, read through daprd: the API answers 404 for a deleted task's)
  * and its notification files, and every task the listing holds (which finds
  * tasks whose ambiguous create did commit). Reads after the faults are
  * retried a few times: a read that fails is no finding, only a slow store.
@@ -36,8 +38,21 @@ async function notificationFiles(dataDir: string): Promise<string[]> {
   return readdir(join(dataDir, 'notifications')).catch(() => []);
 }
 
+/** A task's stored history, read through daprd's state API; empty when there is none yet. */
+async function storedActivity(daprd: Target, id: string) {
+  const path = `/v1.0/state/statestore/${encodeURIComponent(activityKey(id))}`;
+  for (let attempt = 1; ; attempt++) {
+    const outcome = await send(daprd, 'GET', path);
+    if (outcome.status === 204) return [];
+    if (outcome.status === 200) return (outcome.body as { entries: ActivityEntry[] }).entries;
+    if (attempt === 5) throw new Error(`daprd GET ${path} answered ${outcome.status ?? outcome.error}`);
+    await new Promise((resolve) => setTimeout(resolve, 500 * attempt));
+  }
+}
+
 export async function observe(
   target: Target,
+  daprd: Target,
   dataDir: string,
   ids: string[],
 ): Promise<Map<string, Observed>> {
@@ -48,14 +63,9 @@ export async function observe(
   await Promise.all(
     Array.from({ length: 4 }, async () => {
       for (let id = queue.shift(); id; id = queue.shift()) {
-        const [task, activity] = await Promise.all([
-          read(target, `/tasks/${id}`),
-          read(target, `/tasks/${id}/activity`),
-        ]);
+        const [task, entries] = await Promise.all([read(target, `/tasks/${id}`), storedActivity(daprd, id)]);
         if (task.status !== 200 && task.status !== 404)
           throw new Error(`GET /tasks/${id} answered ${task.status ?? task.error}`);
-        if (activity.status !== 200)
-          throw new Error(`GET /tasks/${id}/activity answered ${activity.status ?? activity.error}`);
         observed.set(id, {
           id,
           final:
@@ -66,7 +76,7 @@ export async function observe(
                   ...(task.headers.etag ? { etag: task.headers.etag } : {}),
                 }
               : { exists: false },
-          entries: (activity.body as { entries: ActivityEntry[] }).entries,
+          entries,
           notifications: files.filter((f) => f.startsWith(`reminder-${id}-`)).length,
         });
       }

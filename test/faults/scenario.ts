@@ -226,6 +226,7 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRes
 
     const plan = planLoad(seed, options.requests);
     const api: Target = { url: stack.url, apiToken: stack.apiToken };
+    const daprd: Target = { url: `http://127.0.0.1:${stack.ports.daprHttp}`, apiToken: '' };
     const load = new Load(plan, api, { durationMs: loadMs(fault, plan.faultsAt.length) });
     const loadBegun = Date.now();
     const [, injected] = await Promise.all([
@@ -264,7 +265,7 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRes
     for (;;) {
       const listed = await listedTasks(api);
       const ids = new Set([...load.tasks.flatMap((t) => (t.id ? [t.id] : [])), ...listed.map((t) => t.id)]);
-      evaluation = evaluate(load.tasks, listed, await observe(api, stack.dataDir, [...ids]));
+      evaluation = evaluate(load.tasks, listed, await observe(api, daprd, stack.dataDir, [...ids]));
       const open = unsettled(evaluation.totals);
       // What settling still waits for, when that changes: shows which part of the pipeline is slow.
       if (open.join(', ') !== waitingFor) {
