@@ -15,13 +15,32 @@ export const TaskPriority = z.enum(['low', 'medium', 'high']);
 const Instant = z.iso
   .datetime({ offset: true })
   .openapi({ description: 'RFC 3339 date-time; stored in UTC', example: '2026-12-01T09:00:00Z' });
-const Title = z.string().trim().min(1).max(200);
-const Description = z.string().max(4000);
-const Tag = z
-  .string()
-  .min(1)
-  .max(50)
-  .regex(/^[\p{L}\p{N}_.:-]+$/u, 'tags are letters, digits and _ . : - (no spaces)');
+
+/**
+ * A string of `min` to `max` characters (code points, as JSON Schema counts
+ * them, and as zod does) and an optional pattern, written the same for the
+ * server and the document: plain ECMA-262 syntax with no flags, so every
+ * client's validator reads it alike (the server compiles it with `u`).
+ */
+function text(min: number, max: number, pattern?: { source: string; message: string }) {
+  // A value of the wrong length is not also checked (nor reported) against the pattern.
+  const sized = z.string().min(min, { abort: true }).max(max, { abort: true });
+  if (!pattern) return sized;
+  return sized.regex(new RegExp(pattern.source, 'u'), pattern.message).openapi({ pattern: pattern.source });
+}
+
+/**
+ * What String.prototype.trim removes, spelt out: `\s` differs between regex
+ * dialects (Python's has U+001C..U+001F and not U+FEFF), this class does not.
+ */
+const SPACE = '\\t\\n\\v\\f\\r \\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000\\ufeff';
+/** A title has a character that is not space; it is stored trimmed. */
+const Title = text(1, 200, { source: `[^${SPACE}]`, message: 'must have a character that is not a space' });
+const Description = text(0, 4000);
+const Tag = text(1, 50, {
+  source: '^[\\p{L}\\p{N}_.:-]+$',
+  message: 'tags are letters, digits and _ . : - (no spaces)',
+});
 const Tags = z.array(Tag).max(20);
 
 export const Task = z
@@ -100,7 +119,7 @@ export function newTask(id: string, body: CreateTaskBody, now: Date): Task {
   const at = now.toISOString();
   return {
     id,
-    title: body.title,
+    title: body.title.trim(),
     ...(body.description === undefined ? {} : { description: body.description }),
     status: 'open',
     priority: body.priority,
@@ -115,7 +134,7 @@ export function newTask(id: string, body: CreateTaskBody, now: Date): Task {
 /** The task after a PATCH, or the same object when nothing would change. */
 export function applyUpdate(task: Task, body: UpdateTaskBody, now: Date): Task {
   const next: Task = { ...task };
-  if (body.title !== undefined) next.title = body.title;
+  if (body.title !== undefined) next.title = body.title.trim();
   if (body.priority !== undefined) next.priority = body.priority;
   if (body.tags !== undefined) next.tags = uniqueTags(body.tags);
   setOptional(next, 'description', body.description);

@@ -51,3 +51,29 @@ describe('createTask', () => {
     expect(dapr.published).toEqual([]);
   });
 });
+
+/** What a JSON Schema validator reads in the document is what the server does. */
+describe('createTask input, as the document states it', () => {
+  it.each([
+    ['a title of 200 emoji (400 UTF-16 units, 200 code points)', { title: '📝'.repeat(200) }, 201],
+    ['a title of 201 code points', { title: 'a'.repeat(201) }, 400],
+    ['a title of one U+001C (not a space to String.prototype.trim)', { title: '\u001c' }, 201],
+    ['a title of one vertical tab (a space)', { title: '\u000b' }, 400],
+    ['a title of one U+FEFF (a space to trim)', { title: '\ufeff' }, 400],
+    ['unicode tags', { title: 'x', tags: ['arbeit', 'работа', '仕事', 'q4:done'] }, 201],
+    ['a tag with a space', { title: 'x', tags: ['two words'] }, 400],
+  ])('%s: %i', async (_name, body, status) => {
+    const { call } = createTestApp([createTask]);
+    expect((await call('POST', '/tasks', body)).status).toBe(status);
+  });
+
+  it('states its patterns in plain ECMA-262, no JavaScript flags', async () => {
+    const { raw } = createTestApp([createTask]);
+    const document = await (await raw('/openapi.json')).json();
+    const { title, tags } = document.components.schemas.CreateTask.properties;
+    expect(tags.items.pattern).toBe('^[\\p{L}\\p{N}_.:-]+$');
+    for (const pattern of [title.pattern, tags.items.pattern])
+      expect(() => new RegExp(pattern, 'u')).not.toThrow();
+    expect(new RegExp(title.pattern, 'u').test('\u000b')).toBe(false);
+  });
+});
