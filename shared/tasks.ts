@@ -1,4 +1,5 @@
 import { z } from '@hono/zod-openapi';
+import { CURSOR_PATTERN } from './task-index.ts';
 
 /**
  * The Task schemas: the single source of truth for the Task types, the
@@ -12,9 +13,31 @@ export const TaskId = z
 export const TaskStatus = z.enum(['open', 'done']);
 export const TaskPriority = z.enum(['low', 'medium', 'high']);
 
+/** A stored instant: RFC 3339, in UTC (`2026-12-01T09:00:00.000Z`). */
 const Instant = z.iso
   .datetime({ offset: true })
-  .openapi({ description: 'RFC 3339 date-time; stored in UTC', example: '2026-12-01T09:00:00Z' });
+  .openapi({ description: 'RFC 3339 date-time in UTC', example: '2026-12-01T09:00:00.000Z' });
+
+/**
+ * An instant a client sends: RFC 3339 with upper-case `T` and `Z`, no leap
+ * second (JavaScript's Date has none), in the years 1970 to 2999. The bound
+ * keeps every date one the whole pipeline can hold: in UTC it stays a
+ * four-digit year (9999-12-31T23:59-01:00 would be year 10000), and a due
+ * date more than daprd's 32-bit TTL ahead is indexed without one.
+ */
+const INSTANT_PATTERN =
+  '^(?:19[7-9][0-9]|2[0-9]{3})-[0-9]{2}-[0-9]{2}T(?:[01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](?:\\.[0-9]+)?(?:Z|[+-](?:[01][0-9]|2[0-3]):[0-5][0-9])$';
+const InstantInput = z.iso
+  .datetime({ offset: true })
+  .regex(
+    new RegExp(INSTANT_PATTERN),
+    'must be an RFC 3339 date-time (upper-case T and Z) in the years 1970 to 2999',
+  )
+  .openapi({
+    description: 'RFC 3339 date-time, years 1970 to 2999; stored in UTC',
+    example: '2026-12-01T09:00:00Z',
+    pattern: INSTANT_PATTERN,
+  });
 
 /**
  * A string of `min` to `max` characters (code points, as JSON Schema counts
@@ -65,8 +88,8 @@ export const CreateTaskBody = z
     title: Title,
     description: Description.optional(),
     priority: TaskPriority.default('medium'),
-    dueAt: Instant.optional(),
-    remindAt: Instant.optional(),
+    dueAt: InstantInput.optional(),
+    remindAt: InstantInput.optional(),
     tags: Tags.optional(),
   })
   .openapi('CreateTask');
@@ -78,12 +101,12 @@ export const UpdateTaskBody = z
     title: Title.optional(),
     description: Description.nullable().optional(),
     priority: TaskPriority.optional(),
-    dueAt: Instant.nullable().optional(),
-    remindAt: Instant.nullable().optional(),
+    dueAt: InstantInput.nullable().optional(),
+    remindAt: InstantInput.nullable().optional(),
     tags: Tags.optional(),
   })
   .refine((body) => Object.keys(body).length > 0, 'the body must change at least one field')
-  .openapi('UpdateTask');
+  .openapi('UpdateTask', { minProperties: 1 });
 export type UpdateTaskBody = z.infer<typeof UpdateTaskBody>;
 
 export const TaskPage = z
@@ -99,9 +122,13 @@ export const TaskPage = z
 export const ListTasksQuery = z.strictObject({
   status: TaskStatus.optional(),
   tag: Tag.optional(),
-  dueBefore: Instant.optional().openapi({ description: 'Only tasks due strictly before this instant' }),
+  dueBefore: InstantInput.optional().openapi({ description: 'Only tasks due strictly before this instant' }),
   limit: z.coerce.number().int().min(1).max(100).default(20),
-  cursor: z.string().max(200).optional(),
+  cursor: z
+    .string()
+    .regex(CURSOR_PATTERN)
+    .optional()
+    .openapi({ description: 'The `nextCursor` of the previous page' }),
 });
 export type ListTasksQuery = z.infer<typeof ListTasksQuery>;
 

@@ -62,6 +62,20 @@ describe('createTask input, as the document states it', () => {
     ['a title of one U+FEFF (a space to trim)', { title: '\ufeff' }, 400],
     ['unicode tags', { title: 'x', tags: ['arbeit', 'работа', '仕事', 'q4:done'] }, 201],
     ['a tag with a space', { title: 'x', tags: ['two words'] }, 400],
+    [
+      'a due date in 2999, 23:59 behind UTC (year 3000 in UTC)',
+      { title: 'x', dueAt: '2999-12-31T23:59:59-23:59' },
+      201,
+    ],
+    [
+      'a due date in 1970, ahead of UTC (1969 in UTC)',
+      { title: 'x', dueAt: '1970-01-01T00:00:00+01:00' },
+      201,
+    ],
+    ['a due date in 9999 (year 10000 in UTC)', { title: 'x', dueAt: '9999-12-31T23:59:59-23:59' }, 400],
+    ['a due date in 1969', { title: 'x', dueAt: '1969-12-31T23:59:59Z' }, 400],
+    ['a leap second', { title: 'x', remindAt: '2026-12-31T23:59:60Z' }, 400],
+    ['a lower-case t', { title: 'x', remindAt: '2026-12-01t09:00:00Z' }, 400],
   ])('%s: %i', async (_name, body, status) => {
     const { call } = createTestApp([createTask]);
     expect((await call('POST', '/tasks', body)).status).toBe(status);
