@@ -13,6 +13,7 @@ import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { faultsRunDir, formatFailures, formatTable, readResults } from '../test/faults/report.ts';
 import { provisionDapr } from './lib/dapr-runtime.ts';
+import { provisionSchemathesis } from './lib/schemathesis.ts';
 import { type Profile, profiles, projectRoot } from './lib/stack.ts';
 
 const vitest = join('node_modules', 'vitest', 'vitest.mjs');
@@ -49,6 +50,8 @@ try {
     `  daprd, scheduler and dapr CLI ready in ${binaries.daprd.replace(/\/daprd$/, '')} (${Date.now() - started} ms)`,
   );
   if (!(await run('Bundles (npm run build)', ['build.mjs']))) throw new Error('the build failed');
+  console.log('\n▶ Schemathesis (the integration suite fuzzes the API with it)');
+  console.log(`  ${await provisionSchemathesis((line) => console.log(`  ${line}`))}`);
 
   const extra = process.argv.slice(2);
   if (extra.length > 0) {

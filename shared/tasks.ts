@@ -25,8 +25,13 @@ const Instant = z.iso
  * four-digit year (9999-12-31T23:59-01:00 would be year 10000), and a due
  * date more than daprd's 32-bit TTL ahead is indexed without one.
  */
-const INSTANT_PATTERN =
-  '^(?:19[7-9][0-9]|2[0-9]{3})-[0-9]{2}-[0-9]{2}T(?:[01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](?:\\.[0-9]+)?(?:Z|[+-](?:[01][0-9]|2[0-3]):[0-5][0-9])$';
+const YEAR = '(?:19[7-9][0-9]|2[0-9]{3})';
+/** The leap years among them: 1972..1996, then every fourth but 2100, 2200, 2300, 2500, 2600, 2700, 2900. */
+const LEAP_YEAR = '(?:19(?:7[26]|8[048]|9[26])|2[0-9](?:0[48]|[2468][048]|[13579][26])|2[048]00)';
+const MONTH_DAY =
+  '(?:(?:0[13578]|1[02])-(?:0[1-9]|[12][0-9]|3[01])|(?:0[469]|11)-(?:0[1-9]|[12][0-9]|30)|02-(?:0[1-9]|1[0-9]|2[0-8]))';
+/** The whole rule in the pattern, month lengths and leap days included, for validators that skip `format`. */
+export const INSTANT_PATTERN = `^(?:${YEAR}-${MONTH_DAY}|${LEAP_YEAR}-02-29)T(?:[01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](?:\\.[0-9]+)?(?:Z|[+-](?:[01][0-9]|2[0-3]):[0-5][0-9])$`;
 const InstantInput = z.iso
   .datetime({ offset: true })
   .regex(

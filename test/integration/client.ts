@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { inject } from 'vitest';
-import { activityKey } from '../../shared/activity.ts';
+import { type ActivityEntry, activityKey } from '../../shared/activity.ts';
 
 /** A response whose JSON tests read without declaring its type first. */
 // biome-ignore lint/suspicious/noExplicitAny: assertions check the shape
@@ -38,11 +38,15 @@ export async function eventually<T>(read: () => Promise<T>, done: (value: T) => 
   return last;
 }
 
-/** The types of a task's history as stored (read through daprd, so a deleted task's too). */
-export async function activityTypes(id: string): Promise<string[]> {
+/** A task's history as stored (read through daprd, so a deleted task's too). */
+export async function storedActivity(id: string): Promise<ActivityEntry[]> {
   const response = await daprd('GET', `/v1.0/state/statestore/${encodeURIComponent(activityKey(id))}`);
   if (response.status === 204) return [];
-  return (await response.json()).entries.map((e: { type: string }) => e.type);
+  return (await response.json()).entries;
+}
+
+export async function activityTypes(id: string): Promise<string[]> {
+  return (await storedActivity(id)).map((e) => e.type);
 }
 
 /** A call to daprd's own HTTP API (publish, jobs), as an operator or another app would make it. */
