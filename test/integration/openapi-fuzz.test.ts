@@ -27,7 +27,8 @@ describe('the API fuzzed from its own OpenAPI document', () => {
       ...['--header', `Authorization: Bearer ${apiToken}`, '--output-sanitize', 'true'],
     ];
     const { code, output } = await new Promise<{ code: number | null; output: string }>((resolve) => {
-      const child = spawn(schemathesis, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+      // Its cache (.schemathesis/) goes to the run's directory, not the checkout.
+      const child = spawn(schemathesis, args, { cwd: stack().dataDir, stdio: ['ignore', 'pipe', 'pipe'] });
       let output = '';
       child.stdout.on('data', (chunk) => {
         output += chunk;
