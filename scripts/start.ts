@@ -15,6 +15,7 @@ import {
   startJaeger,
   startPrometheus,
 } from './lib/observability.ts';
+import { Scope } from './lib/processes.ts';
 import { defaultPorts, type Profile, profiles, projectRoot, startStack } from './lib/stack.ts';
 
 const { values } = parseArgs({
@@ -31,13 +32,15 @@ if (!profiles.includes(values.profile as Profile)) {
 const port = Number(process.env.PORT ?? defaultPorts.app);
 const ports = { ...defaultPorts, app: port };
 
+const scope = new Scope();
 let jaeger: Jaeger | undefined;
 if (values.observability) {
   const logDir = join(projectRoot, '.data', 'logs');
   await mkdir(logDir, { recursive: true });
-  jaeger = await startJaeger(defaultJaegerPorts, logDir);
+  jaeger = await startJaeger(scope, defaultJaegerPorts, logDir);
 }
 const stack = await startStack({
+  scope,
   profile: values.profile as Profile,
   workDir: projectRoot,
   ports,
@@ -45,12 +48,13 @@ const stack = await startStack({
   appOutput: 'inherit',
   ...(jaeger ? { otlpHttp: `127.0.0.1:${jaeger.ports.otlpHttp}` } : {}),
 }).catch(async (error) => {
-  await jaeger?.stop();
+  await scope.stop();
   throw error;
 });
 let prometheus: Prometheus | undefined;
 if (values.observability) {
   prometheus = await startPrometheus({
+    scope,
     port: 9091,
     targets: { app: ports.appMetrics, daprd: ports.daprMetrics },
     appId: stack.appId,
@@ -78,9 +82,7 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     if (stopping) return;
     stopping = true;
     console.log('\nStopping the app, daprd and the scheduler…');
-    await prometheus?.stop();
-    await stack.stop();
-    await jaeger?.stop();
+    await scope.stop();
     console.log('Stopped.');
     process.exit(0);
   });
