@@ -280,7 +280,7 @@ async function allGone(pids: number[], ms = 10_000) {
 const ticksPerSecond = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim());
 
 /** The fields of /proc/<pid>/stat after the command name (which may hold spaces and parentheses). */
-async function statFields(pid: number | string): Promise<string[] | undefined> {
+export async function statFields(pid: number | string): Promise<string[] | undefined> {
   const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => undefined);
   return stat?.slice(stat.lastIndexOf(')') + 2).split(' ');
 }
