@@ -140,11 +140,17 @@ const ready = (run: NpmStart) =>
     120_000,
   );
 
-/** Which of the stack's processes (the scheduler, the app, daprd) were seen running. */
-const seenRunning = (run: NpmStart) =>
-  ['scheduler', 'main.ts all', 'daprd'].filter((part) =>
-    [...run.seen.values()].some((p) => p.command.includes(part)),
-  );
+/**
+ * The stack's processes by their command lines (not the `daprd --version`
+ * and `go version -m` that check the binaries first).
+ */
+const parts = { scheduler: 'bin/scheduler --port', app: 'main.ts all', daprd: 'bin/daprd --app-id' };
+type Part = keyof typeof parts;
+
+/** The stack's processes seen running. */
+const seenRunning = (run: NpmStart) => (Object.keys(parts) as Part[]).filter((part) => seenPart(run, part));
+const seenPart = (run: NpmStart, part: Part) =>
+  [...run.seen.values()].find((p) => p.command.includes(parts[part]));
 
 const daprdLog = (workDir: string) => readFile(join(workDir, '.data', 'logs', 'daprd.log'), 'utf8');
 
@@ -166,7 +172,7 @@ describe('npm start stops everything it started', () => {
     const ports = await freePorts();
     run = npmStart(workDir, ports);
     await ready(run);
-    expect(seenRunning(run)).toEqual(['scheduler', 'main.ts all', 'daprd']);
+    expect(seenRunning(run)).toEqual(['scheduler', 'app', 'daprd']);
     run.child.kill(signal);
     expect(await run.exited).toEqual({ code: 0, signal: null });
     expect(run.output()).toContain('Stopped.');
@@ -181,7 +187,7 @@ describe('npm start stops everything it started', () => {
     run = npmStart(workDir, ports);
     await ready(run);
     // A daprd that answers no signal but SIGKILL (a hung one): the first stop waits out its 8 s grace.
-    const daprd = [...run.seen.values()].find((p) => p.command.includes('.dapr/bin/daprd'));
+    const daprd = seenPart(run, 'daprd');
     if (!daprd) throw new Error('no daprd seen');
     process.kill(daprd.pid, 'SIGSTOP');
     const begun = Date.now();
@@ -207,7 +213,7 @@ describe('npm start stops everything it started', () => {
     expect(run.output()).toContain('npm start failed');
     expect(code).toBe(1);
     // The scheduler and the app had started; daprd ran, and ended within ms (too soon to be seen, often).
-    expect(seenRunning(run).slice(0, 2)).toEqual(['scheduler', 'main.ts all']);
+    expect(seenRunning(run).slice(0, 2)).toEqual(['scheduler', 'app']);
     expect(await daprdLog(workDir)).toContain(
       `listen tcp 127.0.0.1:${ports.daprMetrics}: bind: address already in use`,
     );
