@@ -19,7 +19,8 @@ import { parseAllDocuments } from 'yaml';
 import { testResources } from '../test/integration/resources.ts';
 import { KAFKA_PARTITIONS } from './lib/infra.ts';
 import { consumerLag, type KafkaScaling, kedaReplicas } from './lib/kafka-lag.ts';
-import { freePorts, projectRoot, type Stack, startStack } from './lib/stack.ts';
+import { Scope } from './lib/processes.ts';
+import { freePorts, projectRoot, startStack } from './lib/stack.ts';
 
 const burst = Number(process.env.BURST ?? 20_000);
 const concurrency = Number(process.env.CONCURRENCY ?? 32);
@@ -53,15 +54,16 @@ const sum = (lags: Array<{ lag: number }>) => lags.reduce((total, p) => total + 
 const workDir = await mkdtemp(join(tmpdir(), 'tasks-bench-'));
 const resources = await testResources('redis-kafka', workDir);
 const bootstrap = `127.0.0.1:${resources.infraPorts.kafka}`;
-const stacks: Stack[] = [];
+const scope = new Scope();
 process.once('SIGINT', async () => {
-  for (const stack of stacks.reverse()) await stack.stop();
+  await scope.stop();
   process.exit(130);
 });
 try {
   console.log(`▶ redis-kafka: Redis, Kafka, scheduler and tasks-api (no task-events consumer) in ${workDir}`);
   const portsA = await freePorts();
   const api = await startStack({
+    scope,
     profile: 'redis-kafka',
     workDir,
     ports: portsA,
@@ -70,7 +72,6 @@ try {
     app: [process.execPath, join(projectRoot, 'dist', 'tasks-api.mjs')],
     log: (line) => console.log(`  ${line}`),
   });
-  stacks.push(api);
 
   console.log(`▶ burst: ${burst} creates through the API, ${concurrency} at a time`);
   let started = Date.now();
@@ -140,7 +141,8 @@ try {
   console.log('▶ drain: task-events, one replica');
   const portsB = { ...(await freePorts()), scheduler: portsA.scheduler };
   const consumerDir = await mkdtemp(join(tmpdir(), 'tasks-bench-consumer-'));
-  const consumer = await startStack({
+  await startStack({
+    scope,
     profile: 'redis-kafka',
     workDir: consumerDir,
     ports: portsB,
@@ -151,7 +153,6 @@ try {
     app: [process.execPath, join(projectRoot, 'dist', 'task-events.mjs')],
     log: (line) => console.log(`  ${line}`),
   });
-  stacks.push(consumer);
   started = Date.now();
   let remaining = lag;
   while (remaining > 0) {
@@ -174,7 +175,7 @@ Summary (redis-kafka, one machine: 2 cores)
   logs                  ${workDir}/.data/logs, ${consumerDir}/.data/logs
 `);
 } finally {
-  for (const stack of stacks.reverse()) await stack.stop();
+  await scope.stop();
   if (!process.env.KEEP_TEST_DATA && process.exitCode !== 1)
     await rm(workDir, { recursive: true, force: true });
 }

@@ -15,6 +15,7 @@ import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freeJaegerPorts, startJaeger } from './lib/observability.ts';
+import { Scope } from './lib/processes.ts';
 import { freePorts, projectRoot, startStack } from './lib/stack.ts';
 
 const creates = Number(process.env.CREATES ?? 2000);
@@ -63,14 +64,16 @@ async function load(url: string, token: string, count: number) {
 const workDir = await mkdtemp(join(tmpdir(), 'tasks-bench-telemetry-'));
 const logDir = join(workDir, 'logs');
 await mkdir(logDir, { recursive: true });
-const jaeger = await startJaeger(await freeJaegerPorts(), logDir);
+const scope = new Scope();
 const runs: Run[] = [];
 try {
+  const jaeger = await startJaeger(scope, await freeJaegerPorts(), logDir);
   for (let round = 1; round <= rounds; round++) {
     for (const telemetry of ['off', 'on'] as const) {
       const dir = join(workDir, `${telemetry}-${round}`);
       await mkdir(dir);
       const stack = await startStack({
+        scope,
         profile: 'embedded',
         workDir: dir,
         ports: await freePorts(),
@@ -131,6 +134,6 @@ try {
     );
   }
 } finally {
-  await jaeger.stop();
+  await scope.stop();
   await rm(workDir, { recursive: true, force: true });
 }

@@ -5,14 +5,15 @@ import { connect } from 'node:net';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
-import { type Restartable, type Started, startProcess, waitFor } from './processes.ts';
+import { type Restartable, type Scope, type Started, startProcess, waitFor } from './processes.ts';
 
 /**
  * The servers behind the Redis, Postgres and Kafka profiles, on loopback,
  * installed on first use and started as children of this process: Redis and
  * PostgreSQL from Debian's packages (apt-get, when running as root), Apache
  * Kafka 4 (KRaft, one node) from its jars on Maven Central (tools/kafka).
- * Data lives under the given directory; `stop()` ends them cleanly.
+ * Data lives under the given directory; each joins the given scope, whose
+ * stop() ends them cleanly (and which a failed start leaves to its caller).
  */
 export type Server = 'redis' | 'postgres' | 'kafka';
 
@@ -41,12 +42,12 @@ const root = resolve(import.meta.dirname, '../..');
 
 export interface Infra {
   ports: InfraPorts;
-  /** Each server's process, to kill, pause or restart on its own (fault tests); stop() ends them all. */
+  /** Each server's process, to kill, pause or restart on its own (fault tests); the scope stops them all. */
   processes: Partial<Record<Server, Restartable>>;
-  stop(): Promise<void>;
 }
 
 export async function startInfra(
+  scope: Scope,
   servers: readonly Server[],
   dataDir: string,
   ports: InfraPorts,
@@ -54,43 +55,27 @@ export async function startInfra(
   /** Kafka topics to create up front, with their partition counts. */
   kafkaTopics: Record<string, number> = {},
 ): Promise<Infra> {
-  const started: Array<Pick<Started, 'stop'>> = [];
   const processes: Infra['processes'] = {};
-  const stop = async () => {
-    for (const server of started.reverse()) await server.stop();
-  };
   await mkdir(join(dataDir, 'logs'), { recursive: true });
-  try {
-    for (const server of servers) {
-      const begun = Date.now();
-      const running =
-        server === 'redis'
-          ? await startRedis(dataDir, ports, log)
-          : server === 'postgres'
-            ? await startPostgres(dataDir, ports, log)
-            : await startKafka(dataDir, ports, kafkaTopics, log);
-      processes[server] = running.process;
-      started.push(running);
-      log(`[infra] ${server} ready on 127.0.0.1:${ports[server]} (${Date.now() - begun} ms)`);
-    }
-  } catch (error) {
-    await stop();
-    throw error;
+  for (const server of servers) {
+    const begun = Date.now();
+    processes[server] =
+      server === 'redis'
+        ? await startRedis(scope, dataDir, ports, log)
+        : server === 'postgres'
+          ? await startPostgres(scope, dataDir, ports, log)
+          : await startKafka(scope, dataDir, ports, kafkaTopics, log);
+    log(`[infra] ${server} ready on 127.0.0.1:${ports[server]} (${Date.now() - begun} ms)`);
   }
-  return { ports, processes, stop };
-}
-
-/** A server's process, and how the stack stops it at the end (not always a plain SIGTERM). */
-interface StartedServer {
-  process: Restartable;
-  stop(): Promise<void>;
+  return { ports, processes };
 }
 
 async function startRedis(
+  scope: Scope,
   dataDir: string,
   ports: InfraPorts,
   log: (line: string) => void,
-): Promise<StartedServer> {
+): Promise<Restartable> {
   const binary = await ensureCommand('redis-server', 'redis-server', log);
   const dir = join(dataDir, 'redis');
   await mkdir(dir, { recursive: true });
@@ -111,17 +96,18 @@ async function startRedis(
       '--appendfsync',
       'always',
     ],
-    { cwd: dir, output: join(dataDir, 'logs', 'redis.log'), ready: () => portOpen(ports.redis) },
+    { scope, cwd: dir, output: join(dataDir, 'logs', 'redis.log'), ready: () => portOpen(ports.redis) },
   );
   await waitForPort('redis', ports.redis, redis);
-  return { process: redis, stop: () => redis.stop() };
+  return redis;
 }
 
 async function startPostgres(
+  scope: Scope,
   dataDir: string,
   ports: InfraPorts,
   log: (line: string) => void,
-): Promise<StartedServer> {
+): Promise<Restartable> {
   const bin = await postgresBin(log);
   const dir = join(dataDir, 'postgres');
   const data = join(dir, 'data');
@@ -159,30 +145,28 @@ async function startPostgres(
       () => false,
     );
   const postgres = startProcess('postgres', command, args, {
+    scope,
     cwd: dir,
     output: join(dataDir, 'logs', 'postgres.log'),
     ready: accepting,
     // A fast shutdown, as the official image's STOPSIGNAL: SIGTERM asks for a smart one, which waits
     // for daprd's connections to close, and runuser answers SIGTERM with SIGKILL after 2 s.
     stopSignal: 'SIGINT',
+    // The same for stop(): a fast shutdown first, then runuser's SIGTERM.
+    beforeStop: async () =>
+      void (await run(...asServer(join(bin, 'pg_ctl'), ['-D', data, 'stop', '-m', 'fast']))),
   });
   await waitFor('postgres', accepting, { alive: () => postgres.child.exitCode === null });
-  return {
-    process: postgres,
-    async stop() {
-      // A fast shutdown: SIGTERM would wait for daprd's connections to close.
-      await run(...asServer(join(bin, 'pg_ctl'), ['-D', data, 'stop', '-m', 'fast'])).catch(() => undefined);
-      await postgres.stop();
-    },
-  };
+  return postgres;
 }
 
 async function startKafka(
+  scope: Scope,
   dataDir: string,
   ports: InfraPorts,
   topics: Record<string, number>,
   log: (line: string) => void,
-): Promise<StartedServer> {
+): Promise<Restartable> {
   const libs = await kafkaLibs(log);
   const dir = join(dataDir, 'kafka');
   await mkdir(dir, { recursive: true });
@@ -220,6 +204,7 @@ async function startKafka(
     await run('java', [...java, 'kafka.tools.StorageTool', 'format', '-t', stdout.trim(), '-c', properties]);
   }
   const kafka = startProcess('kafka', 'java', [...java, 'kafka.Kafka', properties], {
+    scope,
     cwd: dir,
     output: join(dataDir, 'logs', 'kafka.log'),
     ready: () => portOpen(ports.kafka),
@@ -243,7 +228,7 @@ async function startKafka(
       String(partitions),
     ]);
   }
-  return { process: kafka, stop: () => kafka.stop() };
+  return kafka;
 }
 
 /** The broker's jars, resolved from Maven Central into ~/.cache once per Kafka version. */

@@ -2,7 +2,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { goToolBinary } from './go-tool.ts';
 import { ensureCommand } from './infra.ts';
-import { freePort, httpOk, type Started, startProcess, untilReady } from './processes.ts';
+import { freePort, httpOk, type Scope, type Started, startProcess, untilReady } from './processes.ts';
 
 const root = resolve(import.meta.dirname, '../..');
 
@@ -52,8 +52,12 @@ export interface Jaeger extends Pick<Started, 'stop'> {
   otlpHttp: string;
 }
 
-/** Starts Jaeger with observability/jaeger.yaml (OTLP in, memory storage) and waits for its health check. */
+/**
+ * Starts Jaeger with observability/jaeger.yaml (OTLP in, memory storage), in
+ * `scope`, and waits for its health check.
+ */
 export async function startJaeger(
+  scope: Scope,
   ports: JaegerPorts,
   logDir: string,
   log: (line: string) => void = console.log,
@@ -61,6 +65,7 @@ export async function startJaeger(
   const binary = await jaegerBinary(log);
   const started = Date.now();
   const jaeger = startProcess('jaeger', binary, ['--config', join(root, 'observability', 'jaeger.yaml')], {
+    scope,
     cwd: root,
     output: join(logDir, 'jaeger.log'),
     env: {
@@ -98,6 +103,8 @@ export interface Prometheus extends Pick<Started, 'stop'> {
 }
 
 export interface PrometheusOptions {
+  /** What owns the process. */
+  scope: Scope;
   port: number;
   /** What it scrapes: the app's metrics port and daprd's. */
   targets: { app: number; daprd: number };
@@ -137,7 +144,7 @@ export async function startPrometheus(options: PrometheusOptions): Promise<Prome
       `--web.listen-address=127.0.0.1:${port}`,
       '--storage.tsdb.retention.time=2d',
     ],
-    { cwd: dataDir, output: join(logDir, 'prometheus.log') },
+    { scope: options.scope, cwd: dataDir, output: join(logDir, 'prometheus.log') },
   );
   // Ready once it has scraped both targets: the counters' first samples (0 before any load) are
   // what rate() and increase() measure a rise from.

@@ -1,8 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
-import { processTree, startProcess } from './processes.ts';
+import { afterAll, describe, expect, it } from 'vitest';
+import { processTree, Scope, type Stoppable, startProcess } from './processes.ts';
 
 /** The state letter of /proc/<pid>/stat (R, S, T, Z…), or undefined once the process is gone. */
 const state = async (pid: number) =>
@@ -18,19 +18,31 @@ async function settledState(pid: number, wanted: (state: string | undefined) => 
   return current;
 }
 
+/** Waits until `leader`'s tree has `size` processes (a shell takes a moment to fork, longer on a busy machine), at most 5 s; returns it. */
+async function treeOf(leader: number, size: number) {
+  let tree: Awaited<ReturnType<typeof processTree>> = [];
+  for (let i = 0; i < 250 && tree.length < size; i++) {
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    tree = await processTree(leader);
+  }
+  return tree;
+}
+
+const log = join(tmpdir(), 'processes-test.log');
+
 describe('a restartable process', () => {
+  const scope = new Scope();
+  afterAll(() => scope.stop());
+
   it('pauses, resumes and kills its whole tree, also a child that left the group (setsid), and starts again', async () => {
     // Like PostgreSQL under runuser: the server's processes each call setsid().
     const started = startProcess('tree', 'sh', ['-c', 'setsid sleep 30 & sleep 30 & wait'], {
+      scope,
       cwd: tmpdir(),
-      output: join(tmpdir(), 'processes-test.log'),
+      output: log,
     });
     const leader = started.child.pid as number;
-    let tree: Awaited<ReturnType<typeof processTree>> = [];
-    for (let i = 0; i < 50 && tree.length < 3; i++) {
-      await new Promise((resolve) => setTimeout(resolve, 20));
-      tree = await processTree(leader);
-    }
+    const tree = await treeOf(leader, 3);
     expect(tree.map((p) => p.pid)).toContain(leader);
     expect(tree.some((p) => p.pgid !== leader)).toBe(true);
     expect(tree).toHaveLength(3);
@@ -54,13 +66,85 @@ describe('a restartable process', () => {
 
   it('reports a SIGKILL when SIGTERM does not end it within the grace', async () => {
     const stubborn = startProcess('stubborn', 'sh', ['-c', 'trap "" TERM; sleep 30 & wait; sleep 30'], {
+      scope,
       cwd: tmpdir(),
-      output: join(tmpdir(), 'processes-test.log'),
+      output: log,
     });
     await new Promise((resolve) => setTimeout(resolve, 100));
     const termination = await stubborn.terminate(300);
     expect(termination.graceful).toBe(false);
     expect(termination.ms).toBeGreaterThanOrEqual(300);
     expect(stubborn.running()).toBe(false);
+  });
+});
+
+describe('a scope', () => {
+  /** A member that notes when it is stopped, and may fail to stop. */
+  const member = (name: string, stops: string[], fails = false): Stoppable => ({
+    async stop() {
+      stops.push(name);
+      if (fails) throw new Error(`${name} would not stop`);
+    },
+  });
+
+  it('stops its members newest first, each once, however often and however concurrently it is stopped', async () => {
+    const stops: string[] = [];
+    const scope = new Scope();
+    for (const name of ['a', 'b', 'c']) scope.add(member(name, stops));
+    await Promise.all([scope.stop(), scope.stop()]);
+    await scope.stop();
+    expect(stops).toEqual(['c', 'b', 'a']);
+  });
+
+  it('stops the others when one fails to stop, and reports it afterwards', async () => {
+    const stops: string[] = [];
+    const scope = new Scope();
+    for (const name of ['a', 'b', 'c']) scope.add(member(name, stops, name === 'b'));
+    await expect(scope.stop()).rejects.toThrow('some parts did not stop cleanly');
+    expect(stops).toEqual(['c', 'b', 'a']);
+  });
+
+  it('stops a child scope in its place among the parent’s members; the child stops alone too', async () => {
+    const stops: string[] = [];
+    const parent = new Scope();
+    parent.add(member('jaeger', stops));
+    const stack = new Scope(parent);
+    stack.add(member('scheduler', stops));
+    stack.add(member('daprd', stops));
+    parent.add(member('prometheus', stops));
+    await stack.stop();
+    expect(stops).toEqual(['daprd', 'scheduler']);
+    await parent.stop();
+    expect(stops).toEqual(['daprd', 'scheduler', 'prometheus', 'jaeger']);
+  });
+
+  it('starts nothing once it is stopping: a start interrupted by a signal ends there', async () => {
+    const scope = new Scope();
+    await scope.stop();
+    expect(scope.stopping).toBe(true);
+    expect(() => startProcess('late', 'sleep', ['30'], { scope, cwd: tmpdir(), output: log })).toThrow(
+      'stopping',
+    );
+    expect(() => new Scope(scope)).toThrow('stopping');
+  });
+
+  it('run(): a part that fails to start leaves nothing running, also what the others forked', async () => {
+    const scope = new Scope();
+    const pids: number[] = [];
+    const failed = scope.run(async () => {
+      for (const name of ['first', 'second']) {
+        // A shell that SIGTERM ends, leaving the sleep it forked: stop() ends that too.
+        const started = startProcess(name, 'sh', ['-c', 'sleep 30 & wait'], {
+          scope,
+          cwd: tmpdir(),
+          output: log,
+        });
+        pids.push(...(await treeOf(started.child.pid as number, 2)).map((p) => p.pid));
+      }
+      throw new Error('the third part did not start');
+    });
+    await expect(failed).rejects.toThrow('the third part did not start');
+    expect(pids).toHaveLength(4);
+    for (const pid of pids) expect(await state(pid)).toBeUndefined();
   });
 });

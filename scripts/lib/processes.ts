@@ -3,7 +3,6 @@ import { createWriteStream, existsSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 
-/** A port the OS says is free right now, on the loopback address. */
 /** Ports this process handed out: the OS may offer a closed one again before its user binds it. */
 const handedOut = new Set<number>();
 
@@ -24,6 +23,64 @@ export async function freePort(): Promise<number> {
     if (!handedOut.has(port)) {
       handedOut.add(port);
       return port;
+    }
+  }
+}
+
+/** What a Scope stops: a process, a server, a stack, another scope. */
+export interface Stoppable {
+  stop(): Promise<void>;
+}
+
+/**
+ * The owner of everything one run starts (npm start, a test stack, a
+ * benchmark): each process joins its scope before it is spawned (startProcess
+ * requires one), and stop() stops them all, newest first, each once, waiting
+ * for each (SIGTERM, SIGKILL after its grace). A part that fails to start
+ * therefore leaves nothing behind once its caller stops the scope, which
+ * run() does. Once stop() has begun, joining throws: a start that a signal
+ * interrupts spawns nothing more, and its error ends it.
+ */
+export class Scope implements Stoppable {
+  readonly #members: Stoppable[] = [];
+  #stopping = false;
+  #draining: Promise<void> | undefined;
+
+  /** A scope of its own (a stack's), stopped by its parent's stop() too, after what joined the parent later. */
+  constructor(parent?: Scope) {
+    parent?.add(this);
+  }
+
+  get stopping(): boolean {
+    return this.#stopping;
+  }
+
+  /** Joins `member` (before starting it); throws when the scope is stopping. */
+  add<T extends Stoppable>(member: T): T {
+    if (this.#stopping) throw new Error('stopping: starting nothing more');
+    this.#members.push(member);
+    return member;
+  }
+
+  /** Stops every member, newest first; one stop at a time, however often it is called. */
+  stop(): Promise<void> {
+    this.#stopping = true;
+    this.#draining ??= (async () => {
+      const errors: unknown[] = [];
+      for (let member = this.#members.pop(); member; member = this.#members.pop())
+        await member.stop().catch((error: unknown) => errors.push(error));
+      if (errors.length > 0) throw new AggregateError(errors, 'some parts did not stop cleanly');
+    })();
+    return this.#draining;
+  }
+
+  /** Runs `start`, which adds what it starts to this scope; if it fails, stops the scope, then rethrows. */
+  async run<T>(start: () => Promise<T>): Promise<T> {
+    try {
+      return await start();
+    } catch (error) {
+      await this.stop().catch(() => undefined);
+      throw error;
     }
   }
 }
@@ -71,11 +128,16 @@ export interface Restartable extends Started {
   cpuMs(): Promise<number>;
 }
 
-const running = new Set<ChildProcess>();
-// Never leave a child behind, whatever way this process ends: its whole group, since some fork.
+/** Every child of this process still running, with its name. */
+const running = new Map<ChildProcess, string>();
+// Never leave a child behind, whatever way this process ends (process.exit, an uncaught error): its whole
+// group, since some fork. Only a SIGKILL of this process, which runs no handler, leaves them running.
 process.on('exit', () => {
-  for (const child of running) signalGroup(child, 'SIGKILL');
+  for (const child of running.keys()) signalGroup(child, 'SIGKILL');
 });
+
+/** The children of this process still running: what a SIGKILL of it would leave behind. */
+export const runningChildren = () => [...running].map(([child, name]) => ({ name, pid: child.pid ?? 0 }));
 
 function signalGroup(child: ChildProcess, signal: NodeJS.Signals): boolean {
   return child.pid !== undefined && send(-child.pid, signal);
@@ -100,6 +162,8 @@ async function signalTree(child: ChildProcess, signal: NodeJS.Signals): Promise<
 }
 
 export interface StartOptions {
+  /** What owns the process: it joins before it is spawned, and the scope's stop() stops it. */
+  scope: Scope;
   cwd: string;
   env?: NodeJS.ProcessEnv;
   /** Where stdout and stderr go: a log file, or `inherit` for this terminal. */
@@ -108,6 +172,8 @@ export interface StartOptions {
   ready?: () => Promise<boolean>;
   /** What terminate() sends the group first (a container image's STOPSIGNAL); default SIGTERM. */
   stopSignal?: NodeJS.Signals;
+  /** What stop() does first while the process runs (PostgreSQL: `pg_ctl stop -m fast`), then its SIGTERM. */
+  beforeStop?: () => Promise<void>;
 }
 
 export function startProcess(
@@ -128,25 +194,27 @@ export function startProcess(
       stdio: options.output === 'inherit' ? ['ignore', 'inherit', 'inherit'] : ['ignore', 'pipe', 'pipe'],
     });
     const current = child;
-    running.add(current);
+    running.set(current, name);
     if (options.output !== 'inherit') {
       const file = createWriteStream(options.output, { flags: 'a' });
       current.stdout?.pipe(file);
       current.stderr?.pipe(file);
     }
     exited = new Promise<void>((done) => {
-      current.on('exit', () => {
+      const gone = () => {
         running.delete(current);
         done();
-      });
+      };
+      current.on('exit', gone);
+      // A command that could not be spawned (ENOENT) emits no 'exit'; unheard, its 'error' would end this process.
+      current.on('error', () => current.pid === undefined && gone());
     });
   };
-  spawnOnce();
   const isRunning = () => child.exitCode === null && child.signalCode === null;
   const endWith = async (signal: NodeJS.Signals, graceMs: number, group: boolean): Promise<Termination> => {
     const begun = Date.now();
     if (!isRunning()) return { graceful: true, ms: 0 };
-    const tree = group && child.pid !== undefined ? await processTree(child.pid) : [];
+    const tree = child.pid === undefined ? [] : await processTree(child.pid);
     if (group) signalGroup(child, signal);
     else child.kill(signal);
     let graceful = true;
@@ -164,7 +232,7 @@ export function startProcess(
     return { graceful, ms };
   };
 
-  return {
+  const started: Restartable = {
     name,
     get child() {
       return child;
@@ -174,6 +242,7 @@ export function startProcess(
     },
     running: isRunning,
     async stop(graceMs = 8000) {
+      if (isRunning()) await options.beforeStop?.().catch(() => undefined);
       await endWith('SIGTERM', graceMs, false);
     },
     signal: (signal) => signalTree(child, signal),
@@ -188,6 +257,7 @@ export function startProcess(
     resume: async () => void (await signalTree(child, 'SIGCONT')),
     async start() {
       if (isRunning()) throw new Error(`${name} is already running (pid ${child.pid})`);
+      if (options.scope.stopping) throw new Error(`${name}: its scope is stopping`);
       spawnOnce();
       if (options.ready) await waitFor(name, options.ready, { alive: isRunning });
     },
@@ -195,6 +265,9 @@ export function startProcess(
     cpuMs: async () =>
       child.pid === undefined ? 0 : (await processTree(child.pid)).reduce((ms, p) => ms + p.cpuMs, 0),
   };
+  options.scope.add(started);
+  spawnOnce();
+  return started;
 }
 
 /** Resolves once none of `pids` is in /proc (orphans are reaped by init, a little later), or after `ms`. */
@@ -207,7 +280,7 @@ async function allGone(pids: number[], ms = 10_000) {
 const ticksPerSecond = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim());
 
 /** The fields of /proc/<pid>/stat after the command name (which may hold spaces and parentheses). */
-async function statFields(pid: number | string): Promise<string[] | undefined> {
+export async function statFields(pid: number | string): Promise<string[] | undefined> {
   const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => undefined);
   return stat?.slice(stat.lastIndexOf(')') + 2).split(' ');
 }

@@ -3,16 +3,8 @@ import { existsSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { type DaprBinaries, provisionDapr } from './dapr-runtime.ts';
-import { defaultInfraPorts, type Infra, type InfraPorts, type Server, startInfra } from './infra.ts';
-import {
-  freePort,
-  httpOk,
-  type Restartable,
-  type Started,
-  startProcess,
-  untilReady,
-  waitFor,
-} from './processes.ts';
+import { defaultInfraPorts, type InfraPorts, type Server, startInfra } from './infra.ts';
+import { freePort, httpOk, type Restartable, Scope, startProcess, untilReady, waitFor } from './processes.ts';
 
 export const projectRoot = resolve(import.meta.dirname, '../..');
 
@@ -80,6 +72,8 @@ export async function freePorts(): Promise<Ports> {
 }
 
 export interface StackOptions {
+  /** What owns the stack: its processes join a scope of the stack's own in it, which Stack.stop() stops. */
+  scope: Scope;
   profile: Profile;
   /** daprd's and the scheduler's working directory; state lives in `<workDir>/.data`. */
   workDir: string;
@@ -156,12 +150,14 @@ export async function ensureSecretsFile(file: string): Promise<string> {
 }
 
 /**
- * Starts the scheduler, the app and daprd (in that order: daprd reads the
- * app's subscriptions once the app's port is open) and waits until the app is
- * ready, which means daprd is too. `stop()` ends all three, newest first.
+ * Starts the profile's servers, the scheduler, the app and daprd (in that
+ * order: daprd reads the app's subscriptions once the app's port is open) and
+ * waits until the app is ready, which means daprd is too. `stop()` ends them
+ * all, newest first; so does a step that fails, before its error is thrown.
  */
 export async function startStack(options: StackOptions): Promise<Stack> {
   const { profile, workDir, ports, log = console.log } = options;
+  const scope = new Scope(options.scope);
   const appId = options.appId ?? 'tasks';
   const binaries = await provisionDapr(log);
   const dataDir = join(workDir, '.data');
@@ -170,102 +166,97 @@ export async function startStack(options: StackOptions): Promise<Stack> {
   const secretsFile = join(dataDir, 'secrets.json');
   const apiToken = await ensureSecretsFile(secretsFile);
   const appToken = randomBytes(24).toString('base64url');
-  const started: Array<Pick<Started, 'stop'>> = [];
   const processes: Stack['processes'] = {};
   let scheduler: Restartable | undefined;
-  const stop = async () => {
-    for (const process of started.reverse()) await process.stop();
-  };
 
-  try {
-    const servers = options.servers === false ? [] : profileSpecs[profile].servers;
-    if (servers.length > 0) {
-      const infra: Infra = await startInfra(servers, dataDir, options.infraPorts ?? defaultInfraPorts, log);
-      started.push(infra);
-      Object.assign(processes, infra.processes);
-    }
-    if (options.scheduler !== false) {
-      scheduler = await startScheduler(binaries, ports, workDir, logDir);
-      processes.scheduler = scheduler;
-      started.push(scheduler);
-    }
+  await scope
+    .run(async () => {
+      const servers = options.servers === false ? [] : profileSpecs[profile].servers;
+      if (servers.length > 0) {
+        const infraPorts = options.infraPorts ?? defaultInfraPorts;
+        Object.assign(processes, (await startInfra(scope, servers, dataDir, infraPorts, log)).processes);
+      }
+      if (options.scheduler !== false) {
+        scheduler = await startScheduler(scope, binaries, ports, workDir, logDir);
+        processes.scheduler = scheduler;
+      }
 
-    const [command = process.execPath, ...args] = options.app;
-    const app = startProcess('app', command, args, {
-      cwd: projectRoot,
-      output: options.appOutput === 'inherit' ? 'inherit' : join(logDir, 'app.log'),
-      env: {
-        APP_ID: appId,
-        PORT: String(ports.app),
-        METRICS_PORT: String(ports.appMetrics),
-        DAPR_HTTP_PORT: String(ports.daprHttp),
-        APP_API_TOKEN: appToken,
-        ...profileSpecs[profile].appEnv,
-        ...(options.otlpHttp
-          ? { OTEL_EXPORTER_OTLP_ENDPOINT: `http://${options.otlpHttp}`, OTEL_BSP_SCHEDULE_DELAY: '200' }
-          : {}),
-        ...options.appEnv,
-      },
-      ready: () => httpOk(`http://127.0.0.1:${ports.app}/healthz`),
+      const [command = process.execPath, ...args] = options.app;
+      const app = startProcess('app', command, args, {
+        scope,
+        cwd: projectRoot,
+        output: options.appOutput === 'inherit' ? 'inherit' : join(logDir, 'app.log'),
+        env: {
+          APP_ID: appId,
+          PORT: String(ports.app),
+          METRICS_PORT: String(ports.appMetrics),
+          DAPR_HTTP_PORT: String(ports.daprHttp),
+          APP_API_TOKEN: appToken,
+          ...profileSpecs[profile].appEnv,
+          ...(options.otlpHttp
+            ? { OTEL_EXPORTER_OTLP_ENDPOINT: `http://${options.otlpHttp}`, OTEL_BSP_SCHEDULE_DELAY: '200' }
+            : {}),
+          ...options.appEnv,
+        },
+        ready: () => httpOk(`http://127.0.0.1:${ports.app}/healthz`),
+      });
+      processes.app = app;
+
+      const daprd = startProcess(
+        'daprd',
+        binaries.daprd,
+        [
+          '--app-id',
+          appId,
+          '--app-port',
+          String(ports.app),
+          '--app-protocol',
+          'http',
+          '--enable-app-health-check',
+          '--app-health-check-path',
+          '/healthz',
+          '--dapr-http-port',
+          String(ports.daprHttp),
+          '--dapr-grpc-port',
+          String(ports.daprGrpc),
+          '--dapr-internal-grpc-port',
+          String(ports.daprInternalGrpc),
+          '--dapr-listen-addresses',
+          '127.0.0.1',
+          '--metrics-port',
+          String(ports.daprMetrics),
+          '--metrics-listen-address',
+          '127.0.0.1',
+          ...(options.resourcesPaths ?? profileResources(profile)).flatMap((path) => [
+            '--resources-path',
+            path,
+          ]),
+          '--config',
+          await daprdConfig(dataDir, options.otlpHttp),
+          '--scheduler-host-address',
+          `127.0.0.1:${ports.scheduler}`,
+          '--log-level',
+          // DAPRD_LOG_LEVEL=debug also shows the Kafka client's (sarama's) own log lines.
+          process.env.DAPRD_LOG_LEVEL ?? 'info',
+        ],
+        {
+          scope,
+          cwd: workDir,
+          output: join(logDir, 'daprd.log'),
+          env: { APP_API_TOKEN: appToken },
+          ready: () => httpOk(`http://127.0.0.1:${ports.daprHttp}/v1.0/healthz`),
+        },
+      );
+      processes.daprd = daprd;
+      const alive = () => daprd.child.exitCode === null && app.child.exitCode === null;
+      await waitFor('app and daprd', () => httpOk(`http://127.0.0.1:${ports.app}/readyz`), { alive });
+      // daprd subscribes to the app's topics only after its own
+      // health probe finds the app healthy, which can come after /readyz: wait for that too.
+      await waitFor('daprd subscriptions', () => subscribed(ports, appToken), { alive });
+    })
+    .catch((error) => {
+      throw new Error(`${(error as Error).message}. Logs: ${logDir}`, { cause: error });
     });
-    started.push(app);
-    processes.app = app;
-
-    const daprd = startProcess(
-      'daprd',
-      binaries.daprd,
-      [
-        '--app-id',
-        appId,
-        '--app-port',
-        String(ports.app),
-        '--app-protocol',
-        'http',
-        '--enable-app-health-check',
-        '--app-health-check-path',
-        '/healthz',
-        '--dapr-http-port',
-        String(ports.daprHttp),
-        '--dapr-grpc-port',
-        String(ports.daprGrpc),
-        '--dapr-internal-grpc-port',
-        String(ports.daprInternalGrpc),
-        '--dapr-listen-addresses',
-        '127.0.0.1',
-        '--metrics-port',
-        String(ports.daprMetrics),
-        '--metrics-listen-address',
-        '127.0.0.1',
-        ...(options.resourcesPaths ?? profileResources(profile)).flatMap((path) => [
-          '--resources-path',
-          path,
-        ]),
-        '--config',
-        await daprdConfig(dataDir, options.otlpHttp),
-        '--scheduler-host-address',
-        `127.0.0.1:${ports.scheduler}`,
-        '--log-level',
-        // DAPRD_LOG_LEVEL=debug also shows the Kafka client's (sarama's) own log lines.
-        process.env.DAPRD_LOG_LEVEL ?? 'info',
-      ],
-      {
-        cwd: workDir,
-        output: join(logDir, 'daprd.log'),
-        env: { APP_API_TOKEN: appToken },
-        ready: () => httpOk(`http://127.0.0.1:${ports.daprHttp}/v1.0/healthz`),
-      },
-    );
-    started.push(daprd);
-    processes.daprd = daprd;
-    const alive = () => daprd.child.exitCode === null && app.child.exitCode === null;
-    await waitFor('app and daprd', () => httpOk(`http://127.0.0.1:${ports.app}/readyz`), { alive });
-    // daprd subscribes to the app's topics only after its own
-    // health probe finds the app healthy, which can come after /readyz: wait for that too.
-    await waitFor('daprd subscriptions', () => subscribed(ports, appToken), { alive });
-  } catch (error) {
-    await stop();
-    throw new Error(`${(error as Error).message}. Logs: ${logDir}`, { cause: error });
-  }
 
   return {
     binaries,
@@ -289,7 +280,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       ? { kafka: `127.0.0.1:${(options.infraPorts ?? defaultInfraPorts).kafka}` }
       : {}),
     processes,
-    stop,
+    stop: () => scope.stop(),
   };
 }
 
@@ -310,7 +301,13 @@ async function subscribed(ports: Ports, appToken: string): Promise<boolean> {
 }
 
 /** The scheduler with its embedded etcd under `.data/scheduler`; resolves once it is healthy. */
-async function startScheduler(binaries: DaprBinaries, ports: Ports, workDir: string, logDir: string) {
+async function startScheduler(
+  scope: Scope,
+  binaries: DaprBinaries,
+  ports: Ports,
+  workDir: string,
+  logDir: string,
+) {
   const dataDir = join(workDir, '.data');
   const healthy = () => httpOk(`http://127.0.0.1:${ports.schedulerHealth}/healthz`);
   const scheduler = startProcess(
@@ -336,7 +333,7 @@ async function startScheduler(binaries: DaprBinaries, ports: Ports, workDir: str
       '--etcd-initial-cluster',
       `dapr-scheduler-server-0=http://127.0.0.1:${ports.etcdPeer}`,
     ],
-    { cwd: workDir, output: join(logDir, 'scheduler.log'), ready: healthy },
+    { scope, cwd: workDir, output: join(logDir, 'scheduler.log'), ready: healthy },
   );
   await untilReady(scheduler, healthy);
   return scheduler;

@@ -1,6 +1,6 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Restartable, Termination } from '../../scripts/lib/processes.ts';
+import { type Restartable, Scope, type Termination } from '../../scripts/lib/processes.ts';
 import {
   freePorts,
   type ProcessName,
@@ -205,9 +205,11 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRes
   };
   const found = result.failures;
   let stack: Stack | undefined;
+  const scope = new Scope();
   try {
     const resources = await testResources(profile, workDir);
     stack = await startStack({
+      scope,
       profile,
       workDir,
       ports: await freePorts(),
@@ -303,7 +305,7 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRes
     found.push(`the scenario broke off: ${(error as Error).message ?? error}`);
     log(`[faults] ${name}: ${(error as Error).stack ?? error}`);
   } finally {
-    await stack?.stop();
+    await scope.stop();
   }
   result.passed = found.length === 0;
   result.kept = !result.passed || Boolean(process.env.KEEP_TEST_DATA);

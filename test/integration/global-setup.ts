@@ -4,8 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestProject } from 'vitest/node';
 import { freeJaegerPorts, startJaeger, startPrometheus } from '../../scripts/lib/observability.ts';
-import { freePort } from '../../scripts/lib/processes.ts';
-import { freePorts, projectRoot, type Stack, startStack } from '../../scripts/lib/stack.ts';
+import { freePort, Scope } from '../../scripts/lib/processes.ts';
+import { freePorts, projectRoot, startStack } from '../../scripts/lib/stack.ts';
 import { testProfile, testResources } from './resources.ts';
 
 declare module 'vitest' {
@@ -31,7 +31,9 @@ declare module 'vitest' {
 /**
  * Starts the real scheduler and daprd on free ports with the profile's
  * components (the overdue sweep every 2 s instead of every minute), and the app from its esbuild bundle (dist/all.mjs), so the
- * whole integration suite is also the bundle's smoke test.
+ * whole integration suite is also the bundle's smoke test. Jaeger, the stack
+ * and Prometheus share one scope: if any fails to start, all that had started
+ * is stopped before the error ends the run.
  */
 export default async function setup(project: TestProject) {
   const bundle = join(projectRoot, 'dist', 'all.mjs');
@@ -40,38 +42,38 @@ export default async function setup(project: TestProject) {
   const workDir = await mkdtemp(join(tmpdir(), 'tasks-it-'));
   const profile = testProfile();
   const log = (line: string) => console.log(line);
-  let stack: Stack;
   const logDir = join(workDir, '.data', 'logs');
   await mkdir(logDir, { recursive: true });
-  const jaeger = await startJaeger(await freeJaegerPorts(), logDir, log);
-  const ports = await freePorts();
-  try {
-    stack = await startStack({
-      profile,
-      workDir,
-      ports,
-      ...(await testResources(profile, workDir)),
-      otlpHttp: `127.0.0.1:${jaeger.ports.otlpHttp}`,
-      app: [process.execPath, bundle],
-      log,
+  const scope = new Scope();
+  const { stack, jaeger, prometheus } = await scope
+    .run(async () => {
+      const jaeger = await startJaeger(scope, await freeJaegerPorts(), logDir, log);
+      const ports = await freePorts();
+      const stack = await startStack({
+        scope,
+        profile,
+        workDir,
+        ports,
+        ...(await testResources(profile, workDir)),
+        otlpHttp: `127.0.0.1:${jaeger.ports.otlpHttp}`,
+        app: [process.execPath, bundle],
+        log,
+      });
+      const prometheus = await startPrometheus({
+        scope,
+        port: await freePort(),
+        targets: { app: ports.appMetrics, daprd: ports.daprMetrics },
+        appId: stack.appId,
+        interval: '1s',
+        dataDir: stack.dataDir,
+        logDir,
+        log,
+      });
+      return { stack, jaeger, prometheus };
+    })
+    .catch((error) => {
+      throw new Error(`could not start the ${profile} stack in ${workDir}: ${(error as Error).message}`);
     });
-  } catch (error) {
-    await jaeger.stop();
-    throw new Error(`could not start the ${profile} stack in ${workDir}: ${(error as Error).message}`);
-  }
-  const prometheus = await startPrometheus({
-    port: await freePort(),
-    targets: { app: ports.appMetrics, daprd: ports.daprMetrics },
-    appId: stack.appId,
-    interval: '1s',
-    dataDir: stack.dataDir,
-    logDir,
-    log,
-  }).catch(async (error) => {
-    await stack.stop();
-    await jaeger.stop();
-    throw error;
-  });
   project.provide('stack', {
     url: stack.url,
     apiToken: stack.apiToken,
@@ -86,9 +88,7 @@ export default async function setup(project: TestProject) {
     prometheus: prometheus.url,
   });
   return async () => {
-    await prometheus.stop();
-    await stack.stop();
-    await jaeger.stop();
+    await scope.stop();
     if (!process.env.KEEP_TEST_DATA) await rm(workDir, { recursive: true, force: true });
   };
 }

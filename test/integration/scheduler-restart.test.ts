@@ -2,6 +2,7 @@ import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Scope } from '../../scripts/lib/processes.ts';
 import { freePorts, projectRoot, type Stack, startStack } from '../../scripts/lib/stack.ts';
 import { type ApiResponse, appLog, eventually } from './client.ts';
 import { testProfile, testResources } from './resources.ts';
@@ -16,8 +17,10 @@ describe('jobs survive a restart of the app, daprd and the scheduler; failed del
   const workDir = await mkdtemp(join(tmpdir(), 'tasks-restart-'));
   const ports = await freePorts();
   const resources = await testResources(testProfile(), workDir);
+  const scope = new Scope();
   const start = () =>
     startStack({
+      scope,
       profile: testProfile(),
       workDir,
       ports,
@@ -32,7 +35,7 @@ describe('jobs survive a restart of the app, daprd and the scheduler; failed del
     stack = await start();
   });
   afterAll(async () => {
-    await stack?.stop();
+    await scope.stop();
     if (!process.env.KEEP_TEST_DATA) await rm(workDir, { recursive: true, force: true });
   });
 

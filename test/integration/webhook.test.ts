@@ -4,7 +4,7 @@ import { createServer, type IncomingHttpHeaders } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freePort } from '../../scripts/lib/processes.ts';
+import { freePort, Scope } from '../../scripts/lib/processes.ts';
 import { freePorts, projectRoot, type Stack, startStack } from '../../scripts/lib/stack.ts';
 import { eventually } from './client.ts';
 import { testProfile, testResources } from './resources.ts';
@@ -30,6 +30,7 @@ describe('notifications through bindings.http to a webhook', () => {
   const webhookToken = randomBytes(12).toString('hex');
   let workDir = '';
   let stack: Stack | undefined;
+  const scope = new Scope();
 
   beforeAll(async () => {
     const port = await freePort();
@@ -49,6 +50,7 @@ describe('notifications through bindings.http to a webhook', () => {
       join(resources.resourcesPaths[0] ?? '', 'notifications.yaml'),
     );
     stack = await startStack({
+      scope,
       profile: testProfile(),
       workDir,
       ports: await freePorts(),
@@ -58,7 +60,7 @@ describe('notifications through bindings.http to a webhook', () => {
     });
   });
   afterAll(async () => {
-    await stack?.stop();
+    await scope.stop();
     webhook.close();
     if (workDir && !process.env.KEEP_TEST_DATA) await rm(workDir, { recursive: true, force: true });
   });
