@@ -62,6 +62,8 @@ describe('createTask input, as the document states it', () => {
     ['a title of one U+FEFF (a space to trim)', { title: '\ufeff' }, 400],
     ['unicode tags', { title: 'x', tags: ['arbeit', 'работа', '仕事', 'q4:done'] }, 201],
     ['a tag with a space', { title: 'x', tags: ['two words'] }, 400],
+    ['a tag with a control character', { title: 'x', tags: ['a\u0007'] }, 400],
+    ['a tag of emoji and punctuation', { title: 'x', tags: ['🚀', '#1!', 'a/b'] }, 201],
     [
       'a due date in 2999, 23:59 behind UTC (year 3000 in UTC)',
       { title: 'x', dueAt: '2999-12-31T23:59:59-23:59' },
@@ -85,7 +87,7 @@ describe('createTask input, as the document states it', () => {
     const { raw } = createTestApp([createTask]);
     const document = await (await raw('/openapi.json')).json();
     const { title, tags } = document.components.schemas.CreateTask.properties;
-    expect(tags.items.pattern).toBe('^[\\p{L}\\p{N}_.:-]+$');
+    expect(tags.items.pattern).not.toMatch(/\\p\{/);
     for (const pattern of [title.pattern, tags.items.pattern])
       expect(() => new RegExp(pattern, 'u')).not.toThrow();
     expect(new RegExp(title.pattern, 'u').test('\u000b')).toBe(false);
