@@ -19,13 +19,16 @@ import { saveWithEtag, trySave } from './guarded-save.ts';
  *
  * The index is a list of candidates: an entry stays when its task changes
  * due date, is completed or deleted, and the caller checks the task itself.
- * Buckets expire (TTL) a week after their minute.
+ * Buckets expire (TTL) a week after their minute (one more than 68 years
+ * ahead, past the longest TTL daprd takes, is kept with none).
  */
 const MINUTE = 60_000;
 /** Buckets one sweep reads at most (a day); an older backlog is read by the next sweeps. */
 export const MAX_BUCKETS_PER_SWEEP = 1440;
 const BUCKET_TTL_AFTER_MINUTE_SECONDS = 7 * 24 * 3600;
 const CURSOR_KEY = 'due-index|cursor';
+/** The longest TTL daprd's state stores take. */
+const MAX_TTL_SECONDS = 2 ** 31 - 1;
 
 const Entry = z.object({ id: z.string(), dueAt: z.string() });
 export type DueEntry = z.infer<typeof Entry>;
@@ -60,12 +63,13 @@ export class DueIndex {
         return { entries: [...entries, { id, dueAt }] };
       },
       {
-        metadata: () => ({
-          ttlInSeconds: String(
+        metadata: (): Record<string, string> => {
+          const ttl =
             Math.max(0, Math.ceil(((minute + 1) * MINUTE - now.getTime()) / 1000)) +
-              BUCKET_TTL_AFTER_MINUTE_SECONDS,
-          ),
-        }),
+            BUCKET_TTL_AFTER_MINUTE_SECONDS;
+          // daprd refuses a TTL past 2^31 - 1 s (68 years): a bucket further ahead keeps none.
+          return ttl <= MAX_TTL_SECONDS ? { ttlInSeconds: String(ttl) } : {};
+        },
       },
     );
     // The first bucket ever written starts the cursor at the current minute (not at the

@@ -114,6 +114,14 @@ export class FakeDaprGateway implements DaprGateway {
   async saveState(_store: string, items: readonly UpsertRequest[]): Promise<void> {
     this.#maybeFail('saveState');
     for (const item of items) {
+      // As daprd's state stores parse it: a whole number of seconds from -1 (none) to 2^31 - 1.
+      const ttl = item.metadata?.ttlInSeconds;
+      if (ttl !== undefined && !(/^-?\d+$/.test(ttl) && Number(ttl) >= -1 && Number(ttl) <= 2 ** 31 - 1))
+        throw new DaprError(
+          500,
+          'ERR_STATE_SAVE',
+          `error parsing TTL: incorrect value for metadata 'ttlInSeconds': must be -1 or greater (${ttl})`,
+        );
       if (!this.#checkEtag(item, item.options?.concurrency === 'first-write')) {
         if (this.staleEtagAs === 'store-error')
           throw new DaprError(500, 'ERR_STATE_SAVE', `failed to set key ${item.key}: ERR user_script:14`);
