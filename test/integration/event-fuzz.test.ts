@@ -200,9 +200,17 @@ async function pool<T>(items: readonly T[], width: number, work: (item: T) => Pr
  * are not CloudEvents at all though they say so.
  */
 function messagesFor(subscription: Subscription, random: Random) {
-  const out: Array<{ message: Message; body: string; contentType: string }> = [];
-  const add = (label: string, cls: Message['class'], body: string, contentType: string, id?: string) =>
+  const out: Array<{ message: Message; body: string; contentType: string; alone?: true }> = [];
+  const add = (
+    label: string,
+    cls: Message['class'],
+    body: string,
+    contentType: string,
+    id?: string,
+    alone?: true,
+  ) =>
     out.push({
+      ...(alone ? { alone } : {}),
       message: {
         label: `${subscription.topic}: ${label}`,
         class: cls,
@@ -239,6 +247,7 @@ function messagesFor(subscription: Subscription, random: Random) {
       envelopeJson(id, envelope.attributes, task),
       'application/cloudevents+json',
       id,
+      envelope.alone,
     );
   }
   for (const body of ['[]', '42', 'null', '"a string"', '{"data":{}}', '{"specversion":'])
@@ -266,17 +275,22 @@ describe('the event side fuzzed', () => {
     const consumerOf = (topic: string | undefined) => subscriptions.find((s) => s.topic === topic);
 
     const messages: Message[] = [];
-    const planned = subscriptions.flatMap((s) => messagesFor(s, random));
-    for (let start = 0; start < planned.length; start += CHUNK) {
-      const chunk = planned.slice(start, start + CHUNK);
+    const all = subscriptions.flatMap((s) => messagesFor(s, random));
+    // In chunks, then each message that must be alone in its bulk on its own.
+    const planned = all.filter((p) => !p.alone);
+    const chunks = Array.from({ length: Math.ceil(planned.length / CHUNK) }, (_, n) =>
+      planned.slice(n * CHUNK, (n + 1) * CHUNK),
+    );
+    chunks.push(...all.filter((p) => p.alone).map((p) => [p]));
+    for (const chunk of chunks) {
       await pool(chunk, 8, ({ message, body, contentType }) => publish(message, body, contentType));
       const chunkMessages = chunk.map((p) => p.message);
       messages.push(...chunkMessages);
       await settleMessages(chunkMessages, consumerOf, retries);
       // What the dead-letter topic's function recorded is listed by GET /dead-letters (the newest 100).
-      const listed = (await (await api('GET', '/dead-letters')).json()).items as Array<
-        Record<string, string>
-      >;
+      const response = await api('GET', '/dead-letters');
+      expect(response.status).toBe(200);
+      const listed = (await response.json()).items as Array<Record<string, string>>;
       const traces = new Set(listed.map((item) => item.traceId));
       const ids = new Set(listed.map((item) => item.eventId));
       const unlisted = chunkMessages.filter((m) => {
@@ -338,7 +352,8 @@ describe('the event side fuzzed', () => {
     await fuzzBindings(random);
     await expectQuiet();
 
-    // The app is up, never restarted, and nothing escaped a handler.
+    // daprd and the app are up, the app never restarted, and nothing escaped a handler.
+    expect((await fetch(`${daprdUrl()}/v1.0/healthz`)).status).toBe(204);
     expect((await fetch(`${url}/healthz`)).status).toBe(200);
     expect((await fetch(`${url}/readyz`)).status).toBe(200);
     const lines = await appLogLines();
