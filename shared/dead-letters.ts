@@ -31,13 +31,26 @@ export async function recordDeadLetter(
   store: string,
   letter: Omit<DeadLetter, 'data'> & { data: unknown },
 ): Promise<boolean> {
-  const json = JSON.stringify(letter.data) ?? 'undefined';
-  const entry: DeadLetter = { ...letter, data: json.slice(0, MAX_DATA_CHARS) };
+  const entry: DeadLetter = { ...letter, data: dataAsJson(letter.data).slice(0, MAX_DATA_CHARS) };
   return saveWithEtag<{ items: DeadLetter[] }>(dapr, store, KEY, (current) => {
     const items = current ? DeadLetters.parse(current.value).items : [];
     if (items.some((item) => item.eventId === entry.eventId)) return undefined;
     return { items: [...items, entry].slice(-MAX_DEAD_LETTERS) };
   });
+}
+
+/**
+ * The data as JSON. Data nested deeper than JSON.stringify can recurse (a
+ * hostile publisher's) is kept as a note saying so: it cannot be written, and
+ * a throw here would have the dead letter redelivered until daprd gives up.
+ */
+function dataAsJson(data: unknown): string {
+  try {
+    return JSON.stringify(data) ?? 'undefined';
+  } catch (error) {
+    if (!(error instanceof RangeError)) throw error;
+    return JSON.stringify('(not shown: the data is nested too deep to write as JSON)');
+  }
 }
 
 export async function readDeadLetters(dapr: DaprGateway, store: string): Promise<DeadLetter[]> {

@@ -105,7 +105,12 @@ export function mountEventTriggers(
     app.post('/job/:name', onlyDaprd, async (c) => {
       const name = c.req.param('name');
       const fn = jobs.find((job) => name.startsWith(job.trigger.prefix));
-      if (!fn) throw new Problem(404, 'Not Found', `No function handles job ${name}.`);
+      if (!fn) {
+        // A job fires only at the app that scheduled it: one no function here handles never will be.
+        // A failure would have the scheduler fire it again by its failure policy: acknowledge it.
+        deps.log.warn('job dropped: no function handles it', { trigger: 'job', job: name });
+        return c.json({ status: 'DROP' });
+      }
       const log = deps.log.child({ function: fn.name, trigger: 'job', job: name });
       const payload = await c.req.json().catch(() => undefined);
       return invocation(

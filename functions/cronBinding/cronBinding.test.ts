@@ -3,6 +3,7 @@ import { MAX_BUCKETS_PER_SWEEP } from '../../shared/due-index.ts';
 import { createTestApp } from '../../shared/testing.ts';
 import { completeTask } from '../completeTask/index.ts';
 import { createTask } from '../createTask/index.ts';
+import { deleteTask } from '../deleteTask/index.ts';
 import { getTask } from '../getTask/index.ts';
 import { onTaskEvent } from '../onTaskEvent/index.ts';
 import { scheduleReminder } from '../scheduleReminder/index.ts';
@@ -20,6 +21,7 @@ function setup() {
     getTask,
     updateTask,
     completeTask,
+    deleteTask,
     onTaskEvent,
     scheduleReminder,
     cronBinding,
@@ -98,6 +100,19 @@ describe('cronBinding (overdue sweep)', () => {
     expect(overdue().map((p) => p.cloudEvent?.id)).toEqual([
       `task.overdue:${moved.id}:2026-11-27T10:10:00.000Z`,
     ]);
+  });
+
+  it('reads a deleted task once, however many sweeps find its entry', async () => {
+    // Each read answers 404, which daprd counts against the Task API route's circuit breaker:
+    // read again and again, it opens, the reads fail, and the sweep holds its cursor on them.
+    const { create, sweep, call, settle, dapr, overdue } = setup();
+    const task = await create({ dueAt: '2026-11-27T09:00:00Z' });
+    expect((await call('DELETE', `/tasks/${task.id}`)).status).toBe(204);
+    await settle();
+    dapr.calls.set('invokeMethod', 0);
+    for (let i = 0; i < 5; i++) await sweep();
+    expect(dapr.calls.get('invokeMethod')).toBe(1);
+    expect(overdue()).toEqual([]);
   });
 
   it('reads only the buckets of the minutes since the last sweep, whatever the number of tasks due later', async () => {

@@ -16,7 +16,8 @@ export const OVERDUE_SWEEP_BINDING = 'overdue-sweep';
  * shared/due-index.ts), so its cost follows the tasks that came due, not the
  * number of tasks. Each candidate is checked against the task itself, read
  * through the Task API; an overdue-record per task and due date is written
- * after the publish, whose CloudEvent id is derived from the same pair.
+ * after the publish, whose CloudEvent id is derived from the same pair (or
+ * once the task is found not to exist, so it is not read again).
  */
 export const cronBinding = defineFunction({
   name: 'cronBinding',
@@ -35,7 +36,11 @@ export const cronBinding = defineFunction({
           ONCE_TTL_SECONDS,
           async () => {
             const task = await deps.tasksApi.getTask(entry.id);
-            if (task?.status !== 'open' || task.dueAt !== entry.dueAt) return false;
+            // A task that does not exist (deleted, or never created) never falls due: the check is
+            // done. Read again on every sweep, its 404s would open daprd's circuit breaker on its
+            // route, and the failed reads would hold the sweep's cursor there.
+            if (!task) return true;
+            if (task.status !== 'open' || task.dueAt !== entry.dueAt) return false;
             await publishTaskEvent(deps, 'task.overdue', task, entry.dueAt);
             published += 1;
             log.info('task.overdue published', { taskId: task.id, dueAt: entry.dueAt });

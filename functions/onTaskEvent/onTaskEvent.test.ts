@@ -77,6 +77,22 @@ describe('onTaskEvent', () => {
     expect(dapr.jobs.size).toBe(0);
   });
 
+  it.each([
+    ['a NUL and RTL mark', 'e\u0000\u202e1'],
+    ['a lone surrogate', 'e\ud8001'],
+    ['4,000 characters', 'e'.repeat(4000)],
+  ])('keys the processed-event record of an id with %s so every store takes it', async (_name, eventId) => {
+    // daprd closes the connection on a key with NUL, encodeURIComponent throws on a lone
+    // surrogate, and PostgreSQL indexes keys of 2,700 bytes at most: such an id would fail forever.
+    const { deliver, dapr } = setup();
+    expect(await deliver(cloudEvent(eventId, 'task.created', task()))).toEqual({ status: 'SUCCESS' });
+    const keys = [...dapr.state.keys()].filter((key) => key.startsWith('processed|onTaskEvent|'));
+    expect(keys).toHaveLength(1);
+    expect(keys[0]).toMatch(/^[\x20-\x7e]{1,300}$/);
+    expect(await deliver(cloudEvent(eventId, 'task.created', task()))).toEqual({ status: 'SUCCESS' });
+    expect([...dapr.state.keys()].filter((key) => key.startsWith('processed|onTaskEvent|'))).toEqual(keys);
+  });
+
   it('schedules a reminder job at a future remindAt, moves it when remindAt changes, cancels it on completion', async () => {
     const { deliver, dapr } = setup();
     await deliver(cloudEvent('e1', 'task.created', task({ remindAt: '2026-11-27T12:00:00.000Z' })));

@@ -2,7 +2,7 @@ import { recordActivity } from '../../shared/activity.ts';
 import { DueIndex } from '../../shared/due-index.ts';
 import { TASK_EVENTS_DLQ, TaskDeletedData, TaskEventData, TaskEventType } from '../../shared/events.ts';
 import { defineFunction, type EventContext, type TopicEvent } from '../../shared/function.ts';
-import { ONCE_TTL_SECONDS, once } from '../../shared/once.ts';
+import { keyPart, ONCE_TTL_SECONDS, once } from '../../shared/once.ts';
 import { Task } from '../../shared/tasks.ts';
 import { countEventProcessed } from '../../shared/telemetry.ts';
 
@@ -36,7 +36,7 @@ export const onTaskEvent = defineFunction({
     const outcome = await once(
       deps.dapr,
       deps.config.STATE_STORE,
-      `processed|onTaskEvent|${event.id}`,
+      `processed|onTaskEvent|${keyPart(event.id)}`,
       ONCE_TTL_SECONDS,
       async () => {
         await apply(event, type.data, ctx);

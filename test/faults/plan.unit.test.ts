@@ -55,5 +55,6 @@ describe('the seeded load plan', () => {
     expect(seedFromEnv('123')).toBe(123);
     expect(seedFromEnv(undefined)).toBeUndefined();
     expect(() => seedFromEnv('abc')).toThrow(/FAULT_SEED/);
+    expect(() => seedFromEnv('abc', 'FUZZ_SEED')).toThrow(/FUZZ_SEED/);
   });
 });

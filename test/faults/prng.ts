@@ -39,10 +39,10 @@ export class Random {
 /** A fresh seed for a run that was not given one: printed, so it can be given next time. */
 export const newSeed = () => Math.floor(Math.random() * 2 ** 31);
 
-/** A seed from FAULT_SEED, or undefined when it is unset; anything else but a whole number is an error. */
-export function seedFromEnv(value = process.env.FAULT_SEED): number | undefined {
+/** A seed from FAULT_SEED (or the variable `name`), or undefined when it is unset; anything else but a whole number is an error. */
+export function seedFromEnv(value = process.env.FAULT_SEED, name = 'FAULT_SEED'): number | undefined {
   if (value === undefined || value === '') return undefined;
   const seed = Number(value);
-  if (!Number.isSafeInteger(seed) || seed < 0) throw new Error(`FAULT_SEED=${value} is not a whole number`);
+  if (!Number.isSafeInteger(seed) || seed < 0) throw new Error(`${name}=${value} is not a whole number`);
   return seed;
 }
