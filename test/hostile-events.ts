@@ -168,7 +168,13 @@ export function hostileData(random: Random, options: HostileOptions = {}): Hosti
   );
 
   add('huge', `title of ${hugeChars} chars`, json(task({ title: 'x'.repeat(hugeChars) })));
-  add('huge', `a string of ${hugeChars} chars`, json(random.pick(['é', 'x', '7']).repeat(hugeChars)));
+  // About hugeChars bytes as UTF-8 whichever is picked: 'é' takes two.
+  const [char, width] = random.pick([
+    ['é', 2],
+    ['x', 1],
+    ['7', 1],
+  ] as const);
+  add('huge', `a string of ${hugeChars} bytes of ${char}`, json(char.repeat(hugeChars / width)));
   add('huge', '50,000 tags', json(task({ tags: Array.from({ length: 50_000 }, (_, n) => `t${n}`) })));
   add(
     'huge',
