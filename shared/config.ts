@@ -49,6 +49,18 @@ export const configSchema = z.object({
    * past a client's own timeout (10 s is common).
    */
   REQUEST_TIMEOUT_MS: z.coerce.number().int().min(100).default(8000),
+  /**
+   * Client requests (the HTTP functions) that run at once; past it they wait,
+   * then are shed with 503 + Retry-After (shared/admission.ts). 0 turns
+   * admission control off. daprd's deliveries, health and docs are never shed.
+   * Creates saturate at a few in flight (npm run bench:overload): more only
+   * add latency, and a CPU-starved app whose health probe daprd gives up on.
+   */
+  MAX_INFLIGHT_REQUESTS: z.coerce.number().int().min(0).default(16),
+  /** Client requests that may wait for a slot; past it a request is shed at once. */
+  MAX_QUEUED_REQUESTS: z.coerce.number().int().min(0).default(16),
+  /** How long a request waits for a slot before it is shed; keep it well under REQUEST_TIMEOUT_MS. */
+  MAX_QUEUE_WAIT_MS: z.coerce.number().int().min(0).default(1000),
   /** Prometheus metrics (`GET /metrics`) on their own port, on HOST; 0 turns them off. */
   METRICS_PORT: z.coerce.number().int().min(0).max(65535).default(9464),
 });

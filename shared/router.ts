@@ -4,6 +4,7 @@ import { bodyLimit } from 'hono/body-limit';
 import { HTTPException } from 'hono/http-exception';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import type { ZodError } from 'zod';
+import { admission, admissionLimits } from './admission.ts';
 import { bearerAuth, daprAppToken } from './auth.ts';
 import { isSidecarFailure } from './dapr.ts';
 import { renderDocs } from './docs.ts';
@@ -15,7 +16,7 @@ import {
   isHttpFunction,
 } from './function.ts';
 import { Problem, SIDECAR_RETRY_AFTER_SECONDS, sidecarUnavailable } from './problem.ts';
-import { invocation, setOutcome } from './telemetry.ts';
+import { countRequestShed, invocation, setOutcome } from './telemetry.ts';
 import { isTriggerPath, mountEventTriggers } from './triggers.ts';
 
 export interface RouterOptions {
@@ -70,8 +71,10 @@ export function createRouter({ deps, functions, apiToken, readiness }: RouterOpt
 
   const bearer = bearerAuth(apiToken);
   const onlyDaprd = daprAppToken(deps.config.APP_API_TOKEN);
+  // Only clients' routes are shed: health, the documents and everything daprd calls never wait for a slot.
+  const admit = admission(admissionLimits(deps.config), countRequestShed);
   for (const fn of functions.filter(isHttpFunction))
-    mountHttpFunction(app, fn, fn.trigger.caller === 'daprd' ? onlyDaprd : bearer);
+    mountHttpFunction(app, fn, fn.trigger.caller === 'daprd' ? onlyDaprd : bearer, admit);
   mountEventTriggers(app, functions, deps);
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearerAuth', { type: 'http', scheme: 'bearer' });
@@ -130,10 +133,16 @@ export function createRouter({ deps, functions, apiToken, readiness }: RouterOpt
   return app;
 }
 
-function mountHttpFunction(app: OpenAPIHono<AppEnv>, fn: HttpFunction, auth: MiddlewareHandler) {
+function mountHttpFunction(
+  app: OpenAPIHono<AppEnv>,
+  fn: HttpFunction,
+  auth: MiddlewareHandler,
+  admit: MiddlewareHandler,
+) {
   const route = fn.trigger.route;
   const internal = fn.trigger.caller === 'daprd';
-  const middleware: MiddlewareHandler[] = [traced(fn), auth];
+  // A shed request costs no span: requests_shed_total counts it.
+  const middleware: MiddlewareHandler[] = [...(internal ? [] : [admit]), traced(fn), auth];
   if (route.request?.body) middleware.push(requireJson);
   app.openapi(
     {

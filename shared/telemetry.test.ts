@@ -3,6 +3,7 @@ import { PrometheusExporter } from '@opentelemetry/exporter-prometheus';
 import { tracing } from '@opentelemetry/sdk-node';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { createTask } from '../functions/createTask/index.ts';
+import { getTask } from '../functions/getTask/index.ts';
 import { onTaskEvent } from '../functions/onTaskEvent/index.ts';
 import { createHttpGateway } from './dapr.ts';
 import { createLogger } from './log.ts';
@@ -228,6 +229,32 @@ describe('telemetry', () => {
     expect(text).toMatch(
       /^faas_invocations_total\{function="onDeadLetter",trigger="topic",outcome="success"\} 0$/m,
     );
+  });
+});
+
+describe('requests_shed_total', () => {
+  it('is exported at 0 for an app with HTTP functions, and counts a request admission control shed', async () => {
+    zeroCounters([{ name: 'getTask', trigger: { kind: 'http' } }]);
+    const before = await scrape();
+    expect(before).toMatch(/^requests_shed_total\{reason="full"\} \d+$/m);
+    expect(before).toMatch(/^requests_shed_total\{reason="waited"\} \d+$/m);
+    const { call, dapr } = createTestApp([getTask], { MAX_INFLIGHT_REQUESTS: 1, MAX_QUEUED_REQUESTS: 0 });
+    let release = () => {};
+    const held = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const getState = dapr.getState.bind(dapr);
+    dapr.getState = async (store, key) => {
+      await held;
+      return getState(store, key);
+    };
+    const holding = call('GET', '/tasks/00000000-0000-4000-8000-000000000001');
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    expect((await call('GET', '/tasks/00000000-0000-4000-8000-000000000002')).status).toBe(503);
+    release();
+    await holding;
+    const line = 'requests_shed_total{reason="full"}';
+    expect(value(await scrape(), line) - value(before, line)).toBe(1);
   });
 });
 

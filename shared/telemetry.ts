@@ -11,6 +11,7 @@ import {
   SpanStatusCode,
   trace,
 } from '@opentelemetry/api';
+import { type ShedReason, shedReasons } from './admission.ts';
 import type { TriggerKind } from './function.ts';
 
 /** How one invocation ended, as its span and its log lines say it. */
@@ -23,7 +24,7 @@ const tracer = () => trace.getTracer('tasks-on-dapr');
  * (made again if another one is registered, as in tests). Prometheus names:
  * faas_invocations_total and faas_invocation_duration_seconds (by function,
  * trigger and outcome), tasks_created_total, task_events_processed_total (by
- * type), task_events_dead_lettered_total.
+ * type), task_events_dead_lettered_total, requests_shed_total (by reason).
  */
 function instruments() {
   const provider = metrics.getMeterProvider();
@@ -43,6 +44,9 @@ function instruments() {
       outboxFailed: meter.createCounter('outbox.publish_failures', {
         description: 'Publishes of a record’s events that failed after its save (left to the sweep)',
       }),
+      shed: meter.createCounter('requests.shed', {
+        description: 'Client requests answered 503 by admission control, by reason',
+      }),
       outboxSwept: meter.createCounter('outbox.swept', {
         description:
           'Records whose events the outbox sweep published (a crash or a failed publish left them)',
@@ -53,7 +57,7 @@ function instruments() {
 }
 let made:
   | (Record<
-      'invocations' | 'created' | 'processed' | 'deadLettered' | 'outboxFailed' | 'outboxSwept',
+      'invocations' | 'created' | 'processed' | 'deadLettered' | 'outboxFailed' | 'outboxSwept' | 'shed',
       Counter
     > & {
       provider: MeterProvider;
@@ -73,6 +77,8 @@ export const countDeadLetter = () => instruments().deadLettered.add(1);
 export const countOutboxPublishFailure = () => instruments().outboxFailed.add(1);
 /** Counts records whose events the outbox sweep published. */
 export const countOutboxSwept = (records: number) => instruments().outboxSwept.add(records);
+/** Counts a client request shed by admission control. */
+export const countRequestShed = (reason: ShedReason) => instruments().shed.add(1, { reason });
 
 /**
  * Exports every counter these functions can move at 0 before the first
@@ -82,11 +88,12 @@ export const countOutboxSwept = (records: number) => instruments().outboxSwept.a
  * ratio, dead letters) would miss it.
  */
 export function zeroCounters(fns: ReadonlyArray<{ name: string; trigger: { kind: TriggerKind } }>) {
-  const { invocations, created, deadLettered, outboxFailed, outboxSwept } = instruments();
+  const { invocations, created, deadLettered, outboxFailed, outboxSwept, shed } = instruments();
   for (const fn of fns)
     for (const outcome of ['success', 'error'] as const)
       invocations.add(0, { function: fn.name, trigger: fn.trigger.kind, outcome });
   if (fns.some((fn) => fn.name === 'createTask')) created.add(0);
+  if (fns.some((fn) => fn.trigger.kind === 'http')) for (const reason of shedReasons) shed.add(0, { reason });
   if (fns.some((fn) => fn.name === 'onDeadLetter')) deadLettered.add(0);
   if (fns.some((fn) => fn.name === 'outboxSweep')) {
     outboxFailed.add(0);
