@@ -97,13 +97,18 @@ function client(stack: Stack) {
         };
       }
     },
-    /** A GET as a well-behaved client makes it: a 503 is retried after its Retry-After, no answer after 1 s. */
-    async read(path: string): Promise<{ status: number; body: unknown }> {
+    /**
+     * A GET as a well-behaved client makes it: a 503 is retried after its
+     * Retry-After, no answer (in 10 s) after 1 s, until `until` (ms) has passed.
+     */
+    async read(path: string, until = Number.POSITIVE_INFINITY): Promise<{ status: number; body: unknown }> {
       for (let attempt = 1; ; attempt++) {
-        const response = await fetch(`${stack.url}${path}`, { headers }).catch(() => undefined);
+        const signal = AbortSignal.timeout(clientTimeoutMs);
+        const response = await fetch(`${stack.url}${path}`, { headers, signal }).catch(() => undefined);
         const body = await response?.json().catch(() => undefined);
         const status = body === undefined ? 0 : (response?.status ?? 0);
-        if ((status !== 503 && status !== 0) || attempt === 10) return { status, body: body ?? {} };
+        if ((status !== 503 && status !== 0) || attempt === 10 || Date.now() > until)
+          return { status, body: body ?? {} };
         await sleep(1000 * Number(response?.headers.get('retry-after') ?? 1));
       }
     },
@@ -177,6 +182,7 @@ function rssPeak(pid: number | undefined) {
  * activity, again every 2 s for what is not there yet, for up to `settleMs` (the
  * writes and events the overload left behind are still being worked off).
  * What is still missing then is lost; `unread` says how its last read answered.
+ * Reads stop 20 s after that: what was not read by then counts as unread.
  */
 async function verify(stack: Stack, created: Created[], settleMs: number) {
   const api = client(stack);
@@ -194,17 +200,18 @@ async function verify(stack: Stack, created: Created[], settleMs: number) {
   let unreadable = created;
   let missing = created;
   const until = Date.now() + settleMs;
+  const giveUp = until + 20_000;
   for (;;) {
     unread.clear();
     unreadable = await concurrently(unreadable, async (task) => {
-      const { status, body } = await api.read(`/tasks/${task.id}`);
+      const { status, body } = await api.read(`/tasks/${task.id}`, giveUp);
       const read = body as Partial<Created>;
       const ok = status === 200 && read.id === task.id && read.title === task.title;
       if (!ok) unread.set(String(status), (unread.get(String(status)) ?? 0) + 1);
       return ok;
     });
     missing = await concurrently(missing, async (task) => {
-      const { body } = await api.read(`/tasks/${task.id}/activity`);
+      const { body } = await api.read(`/tasks/${task.id}/activity`, giveUp);
       return ((body as { entries?: Array<{ type: string }> }).entries ?? []).some(
         (entry) => entry.type === 'task.created',
       );
