@@ -98,13 +98,18 @@ function client(stack: Stack) {
         };
       }
     },
-    /** A GET as a well-behaved client makes it: a 503 is retried after its Retry-After, no answer after 1 s. */
-    async read(path: string): Promise<{ status: number; body: unknown }> {
+    /**
+     * A GET as a well-behaved client makes it: a 503 is retried after its
+     * Retry-After, no answer (in 10 s) after 1 s; `stop` ends it, with status 0.
+     */
+    async read(path: string, stop: AbortSignal): Promise<{ status: number; body: unknown }> {
       for (let attempt = 1; ; attempt++) {
-        const response = await fetch(`${stack.url}${path}`, { headers }).catch(() => undefined);
+        const signal = AbortSignal.any([AbortSignal.timeout(clientTimeoutMs), stop]);
+        const response = await fetch(`${stack.url}${path}`, { headers, signal }).catch(() => undefined);
         const body = await response?.json().catch(() => undefined);
         const status = body === undefined ? 0 : (response?.status ?? 0);
-        if ((status !== 503 && status !== 0) || attempt === 10) return { status, body: body ?? {} };
+        if ((status !== 503 && status !== 0) || attempt === 10 || stop.aborted)
+          return { status, body: body ?? {} };
         await sleep(1000 * Number(response?.headers.get('retry-after') ?? 1));
       }
     },
@@ -178,6 +183,7 @@ function rssPeak(pid: number | undefined) {
  * activity, again every 2 s for what is not there yet, for up to `settleMs` (the
  * writes and events the overload left behind are still being worked off).
  * What is still missing then is lost; `unread` says how its last read answered.
+ * Reading stops 20 s after that: what was not read by then counts as unread.
  */
 async function verify(stack: Stack, created: Created[], settleMs: number) {
   const api = client(stack);
@@ -192,32 +198,40 @@ async function verify(stack: Stack, created: Created[], settleMs: number) {
     return left;
   };
   const unread = new Map<string, number>();
+  /** Activity reads of the last pass that got no answer. */
+  let unanswered = 0;
   let unreadable = created;
   let missing = created;
   const until = Date.now() + settleMs;
+  const stop = AbortSignal.timeout(settleMs + 20_000);
   for (;;) {
     unread.clear();
     unreadable = await concurrently(unreadable, async (task) => {
-      const { status, body } = await api.read(`/tasks/${task.id}`);
+      const { status, body } = await api.read(`/tasks/${task.id}`, stop);
       const read = body as Partial<Created>;
       const ok = status === 200 && read.id === task.id && read.title === task.title;
       if (!ok) unread.set(String(status), (unread.get(String(status)) ?? 0) + 1);
       return ok;
     });
+    unanswered = 0;
     missing = await concurrently(missing, async (task) => {
-      const { body } = await api.read(`/tasks/${task.id}/activity`);
+      const { status, body } = await api.read(`/tasks/${task.id}/activity`, stop);
+      if (status === 0) unanswered += 1;
       return ((body as { entries?: Array<{ type: string }> }).entries ?? []).some(
         (entry) => entry.type === 'task.created',
       );
     });
     const done = unreadable.length === 0 && missing.length === 0;
-    if (done || Date.now() > until || stack.processes.app?.pid === undefined) break;
+    if (done || Date.now() > until || stop.aborted || stack.processes.app?.pid === undefined) break;
     await sleep(2000);
   }
   return {
     readable: created.length - unreadable.length,
-    unread: [...unread].map(([status, n]) => `${n}×${status === '0' ? 'no answer' : status}`).join(' '),
+    unread: [...unread]
+      .map(([status, n]) => `${n}×${status === '0' ? 'no answer in time' : status}`)
+      .join(' '),
     withEvent: created.length - missing.length,
+    unanswered,
   };
 }
 
@@ -247,6 +261,7 @@ interface Run {
   appCpu: number;
   clientCpu: number;
   withEvent: number;
+  unanswered: number;
   shedMetric: string;
 }
 
@@ -286,7 +301,7 @@ async function overload(stack: Stack, label: string, rate: number, settleMs: num
       .map((a) => a.ms)
       .sort((a, b) => a - b);
   step(`${answers.length} sent in ${sentFor.toFixed(1)} s; checking the ${created.length} acknowledged`);
-  const { readable, unread, withEvent } = await verify(stack, created, settleMs);
+  const { readable, unread, withEvent, unanswered } = await verify(stack, created, settleMs);
   return {
     label,
     offered: answers.length,
@@ -306,6 +321,7 @@ async function overload(stack: Stack, label: string, rate: number, settleMs: num
     appCpu,
     clientCpu,
     withEvent,
+    unanswered,
     shedMetric: await shedTotals(stack).catch(() => '(no answer)'),
   };
 }
@@ -384,7 +400,10 @@ try {
     ],
     ['CPU s: app / load generator', (r) => `${fmt(r.appCpu / 1000, 1)} / ${fmt(r.clientCpu / 1000, 1)}`],
     ['201s read back as answered', (r) => `${r.readable} / ${r.accepted}${r.unread ? ` (${r.unread})` : ''}`],
-    ['201s with task.created', (r) => `${r.withEvent} / ${r.accepted}`],
+    [
+      '201s with task.created',
+      (r) => `${r.withEvent} / ${r.accepted}${r.unanswered ? ` (${r.unanswered}×no answer in time)` : ''}`,
+    ],
     ['requests_shed_total', (r) => r.shedMetric],
   ];
   const width = Math.max(...rows.map(([name]) => name.length)) + 2;
