@@ -3,6 +3,7 @@ import { DaprError, SidecarUnreachableError } from './dapr.ts';
 import { FakeDaprGateway } from './fake-dapr.ts';
 import { silentLogger } from './log.ts';
 import { Outbox, type OutboxEvent } from './outbox.ts';
+import { outboxIntents } from './testing.ts';
 
 /** A record as the outbox sees it: a revision and its pending events (the Task record's shape, minus the task). */
 interface Doc {
@@ -22,7 +23,6 @@ function outboxOn(dapr: FakeDaprGateway) {
     records: {
       pending: (doc) => doc.outbox,
       seq: (doc) => doc.revision,
-      withPending: (doc, outbox) => ({ ...doc, outbox }),
       parse: (value) => value as Doc,
     },
   });
@@ -37,24 +37,22 @@ const event = (subject: string, seq: number): OutboxEvent => ({
   data: { seq },
 });
 
-/** One write as TaskStore makes it: intent, save with the record's pending events, publish. */
+/** One write as TaskStore makes it: intent, save with the events the intent says may be pending, publish. */
 async function write(outbox: Outbox<Doc>, dapr: FakeDaprGateway, key: string, seq: number, publish = true) {
   const current = dapr.state.get(key)?.value as Doc | undefined;
-  const doc: Doc = { revision: seq, outbox: [...(current?.outbox ?? []), event(key, seq)] };
-  await outbox.intend(key, seq);
+  const from = await outbox.intend(key, seq);
+  const pending = [...(current?.outbox ?? []), event(key, seq)].filter((e) => e.seq >= from);
+  const doc: Doc = { revision: seq, outbox: pending };
   await dapr.saveState('statestore', [{ key, value: doc }]);
   if (publish) await outbox.publish(key, doc.outbox);
 }
 
 const stored = (dapr: FakeDaprGateway, key: string) => dapr.state.get(key)?.value as Doc;
 const publishedIds = (dapr: FakeDaprGateway) => dapr.published.map((p) => p.cloudEvent?.id);
-const intents = (dapr: FakeDaprGateway) =>
-  [...dapr.state.entries()]
-    .filter(([key]) => key.startsWith('outbox-intents|'))
-    .flatMap(([, item]) => Object.keys((item.value as { intents: object }).intents));
+const intents = outboxIntents;
 
 describe('Outbox', () => {
-  it('publishes a record’s events after its save, keyed by subject, then takes them out of the record', async () => {
+  it('publishes a record’s events after its save, keyed by subject; the next write leaves the published out', async () => {
     const dapr = new FakeDaprGateway();
     const outbox = outboxOn(dapr);
     await write(outbox, dapr, 'a', 1);
@@ -63,7 +61,8 @@ describe('Outbox', () => {
     expect(publishedIds(dapr)).toEqual(['a:1', 'a:2']);
     expect(dapr.published.every((p) => p.metadata.partitionKey === 'a')).toBe(true);
     expect(dapr.published[1]?.cloudEvent?.extensions).toEqual({ seq: '2' });
-    expect(stored(dapr, 'a').outbox).toEqual([]);
+    // No write takes a published event out: the record keeps its newest until the next write drops it.
+    expect(stored(dapr, 'a').outbox.map((e) => e.seq)).toEqual([2]);
     expect(intents(dapr)).toEqual([]);
   });
 
@@ -77,7 +76,6 @@ describe('Outbox', () => {
     expect(await survivor.sweep(Date.now())).toEqual({ published: 0, released: 0 });
     expect(await survivor.sweep(Date.now() + 3000)).toEqual({ published: 1, released: 1 });
     expect(publishedIds(dapr)).toEqual(['a:1']);
-    expect(stored(dapr, 'a').outbox).toEqual([]);
     await survivor.settled();
     expect(intents(dapr)).toEqual([]);
     // A sweep finds nothing more to do.
@@ -107,6 +105,42 @@ describe('Outbox', () => {
     expect(await outbox.sweep(Date.now() + 6 * 60_000)).toEqual({ published: 0, released: 1 });
     await outbox.settled();
     expect(intents(dapr)).toEqual([]);
+  });
+
+  it('an intent is never dropped while its record holds events the broker has not taken', async () => {
+    const dapr = new FakeDaprGateway();
+    const outbox = outboxOn(dapr);
+    // Saved, then the broker is away for longer than the abandon delay: every publish fails.
+    const publish = dapr.publishCloudEvent.bind(dapr);
+    dapr.publishCloudEvent = async () => {
+      throw new SidecarUnreachableError('daprd did not answer', new Error('ECONNREFUSED'));
+    };
+    await write(outbox, dapr, 'a', 1);
+    // A second write announced itself and died before its save: the intent's write never appears.
+    await outbox.intend('a', 2);
+    expect(await outbox.sweep(Date.now() + 6 * 60_000)).toEqual({ published: 0, released: 0 });
+    expect(intents(dapr)).toEqual(['a']);
+    // The broker is back: the sweep publishes event 1, and drops the intent of the write that never happened.
+    dapr.publishCloudEvent = publish;
+    expect(await outbox.sweep(Date.now() + 6 * 60_000)).toEqual({ published: 1, released: 1 });
+    await outbox.settled();
+    expect(publishedIds(dapr)).toEqual(['a:1']);
+    expect(intents(dapr)).toEqual([]);
+    // The next write finds no intent: event 1 is out, and stays out of the record.
+    await write(outbox, dapr, 'a', 2);
+    expect(stored(dapr, 'a').outbox.map((e) => e.seq)).toEqual([2]);
+    expect(publishedIds(dapr)).toEqual(['a:1', 'a:2']);
+  });
+
+  it('a sweep publishes only what the index says may be pending, not the published events a record still holds', async () => {
+    const dapr = new FakeDaprGateway();
+    const outbox = outboxOn(dapr);
+    await write(outbox, dapr, 'a', 1);
+    await outbox.settled();
+    // A writer of revision 2 announced itself and stalls before its save; the record still holds event 1.
+    expect(await outbox.intend('a', 2)).toBe(2);
+    expect(await outbox.sweep(Date.now() + 3000)).toEqual({ published: 0, released: 0 });
+    expect(publishedIds(dapr)).toEqual(['a:1']);
   });
 
   it('two replicas writing one record: first copies in seq order, later copies only duplicates', async () => {

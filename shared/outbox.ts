@@ -1,6 +1,5 @@
 import { z } from 'zod';
 import type { DaprGateway } from './dapr.ts';
-import { saveWithEtag } from './guarded-save.ts';
 import type { Logger } from './log.ts';
 import { OutboxIntents } from './outbox-intents.ts';
 import { countOutboxPublishFailure, countOutboxSwept } from './telemetry.ts';
@@ -21,16 +20,12 @@ export const OutboxEvent = z.object({
 });
 export type OutboxEvent = z.infer<typeof OutboxEvent>;
 
-/** How the outbox reads and rewrites the records that carry events. */
+/** How the outbox reads the records that carry events. */
 export interface OutboxRecords<R> {
-  /** The record's events not yet known to be published, oldest first. */
+  /** The events the record holds, oldest first (some may be out already; the intent index says which may not). */
   pending(record: R): OutboxEvent[];
   /** The record's own sequence number: the `seq` of its newest write. */
   seq(record: R): number;
-  /** The record with only these events left pending. */
-  withPending(record: R, events: OutboxEvent[]): R;
-  /** Metadata to save the record with (a TTL, say). */
-  metadata?(record: R): Record<string, string> | undefined;
   /** Parses a stored value. */
   parse(value: unknown): R;
 }
@@ -64,17 +59,18 @@ export interface SweepOutcome {
  * in the record itself, so the write and its events are one single-key,
  * etag-guarded save, atomic on every state store (state.redis does not roll
  * a multi-key transaction back). After the save the writer publishes the
- * record's pending events in order, keyed by the record's subject, then
- * removes them from the record. A crash in between leaves them in the
- * record; the intent index (outbox-intents.ts), written before the save,
- * names every record that may hold such events, and a periodic sweep
- * publishes them.
+ * record's events in order, keyed by the record's subject. The intent index
+ * (outbox-intents.ts), written before the save, names every record that may
+ * hold events not yet published and from which `seq` on; once they are out
+ * the publisher updates it, and the next writer of the record leaves the
+ * published ones out of the record it saves (no write to take them out).
+ * After a crash a periodic sweep publishes what the index names.
  *
- * Order: whoever publishes a record's events publishes all of its pending
- * events oldest first, and an event leaves the record only after it was
- * published; so the first copy of every event precedes the first copy of
- * the next, whichever writer, replica or sweep published it. Later copies are
- * duplicates with the same id.
+ * Order: whoever publishes a record's events publishes all of its events
+ * the index says may be unpublished, oldest first, and the index moves past
+ * an event only after it was published; so the first copy of every event
+ * precedes the first copy of the next, whichever writer, replica or sweep
+ * published it. Later copies are duplicates with the same id.
  */
 export class Outbox<R> {
   readonly #options: OutboxOptions<R>;
@@ -97,17 +93,19 @@ export class Outbox<R> {
   /**
    * Records, durably, that `key` is about to hold events up to `seq`. Call it
    * before saving the record: once it resolves a crash at any later point
-   * leaves the record to the sweep.
+   * leaves the record to the sweep. Resolves with the oldest `seq` that may
+   * not be published yet: the record must keep every event from it on and
+   * may leave the older ones out.
    */
-  intend(key: string, seq: number): Promise<void> {
+  intend(key: string, seq: number): Promise<number> {
     return this.#intents.add(key, seq);
   }
 
   /**
    * Publishes the pending events of a record just saved, after whatever this
    * process is already publishing for that key. Failures are logged, not
-   * thrown: the events stay in the record and the sweep publishes them.
-   * Resolves to whether they were published and taken out of the record.
+   * thrown: the intent index still names them and the sweep publishes them.
+   * Resolves to whether they were published.
    */
   publish(key: string, events: readonly OutboxEvent[]): Promise<boolean> {
     const run = () => this.#publishPending(key, events);
@@ -153,17 +151,18 @@ export class Outbox<R> {
     for (const intent of stale) {
       const stored = found.get(intent.key);
       const record = stored && records.parse(stored.value);
-      const pending = record ? records.pending(record) : [];
-      // Publishing takes the intent out once the events are out of the record too.
-      if (pending.length > 0 && (await this.publish(intent.key, pending))) {
+      const pending = record ? records.pending(record).filter((event) => event.seq >= intent.from) : [];
+      // Publishing moves the intent past what it published (and removes it once the write is out).
+      if (pending.length > 0) {
+        if (!(await this.publish(intent.key, pending))) continue;
         outcome.published += 1;
-        outcome.released += 1;
-        continue;
       }
       // The write the intent announced happened (and its events are out) or, after long enough, never will.
-      const written = record !== undefined && records.seq(record) >= intent.seq;
-      if ((written && pending.length === 0) || intent.at <= now - abandonMs) {
-        this.#intents.remove(intent.key, intent.seq);
+      if (record !== undefined && records.seq(record) >= intent.seq) {
+        if (pending.length === 0) this.#intents.published(intent.key, records.seq(record));
+        outcome.released += 1;
+      } else if (intent.at <= now - abandonMs) {
+        this.#intents.abandon(intent.key, intent.seq);
         outcome.released += 1;
       }
     }
@@ -196,25 +195,6 @@ export class Outbox<R> {
       );
       this.#sent.set(key, event.seq);
     }
-    await this.#clear(key, last);
-    this.#intents.remove(key, last);
-  }
-
-  /** Removes the events up to `seq` from the record; a concurrent writer's save wins (its publish clears them). */
-  async #clear(key: string, seq: number): Promise<void> {
-    const { dapr, store, records } = this.#options;
-    await saveWithEtag<unknown>(
-      dapr,
-      store,
-      key,
-      (current) => {
-        if (!current) return undefined;
-        const record = records.parse(current.value);
-        const pending = records.pending(record);
-        const left = pending.filter((event) => event.seq > seq);
-        return left.length === pending.length ? undefined : records.withPending(record, left);
-      },
-      { maxAttempts: 5, metadata: (value) => records.metadata?.(records.parse(value)) ?? {} },
-    );
+    this.#intents.published(key, last);
   }
 }

@@ -43,7 +43,7 @@ describe('router', () => {
   });
 
   it.each([
-    ['GET', '/tasks', 'getState'],
+    ['GET', '/tasks', 'getBulkState'],
     ['GET', '/dead-letters', 'getState'],
     ['POST', '/tasks', 'saveState'],
   ] as const)(

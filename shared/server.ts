@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import { serve as serveNode } from '@hono/node-server';
 import { loadConfig } from './config.ts';
 import { createHttpGateway } from './dapr.ts';
@@ -11,6 +10,7 @@ import { TaskStore } from './task-store.ts';
 import { createTasksApi } from './tasks-client.ts';
 import { zeroCounters } from './telemetry.ts';
 import { startTelemetry } from './telemetry-sdk.ts';
+import { uuidv7 } from './uuid.ts';
 
 export interface ServeOptions {
   /** What runs: an app name from apps.ts or a single function's name. */
@@ -49,7 +49,7 @@ export function serve({ name, functions, env = process.env }: ServeOptions) {
     reminders: createRemindersClient(dapr, config.REMINDERS_APP_ID ?? config.APP_ID),
     log,
     now: () => new Date(),
-    newId: randomUUID,
+    newId: () => uuidv7(),
   };
 
   const app = createRouter({

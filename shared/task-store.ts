@@ -6,7 +6,7 @@ import { backoff, trySave } from './guarded-save.ts';
 import type { Logger } from './log.ts';
 import { Outbox, OutboxEvent, type OutboxRecords, type SweepOutcome } from './outbox.ts';
 import { Problem } from './problem.ts';
-import { decodeCursor, encodeCursor, TaskIndex } from './task-index.ts';
+import { decodeCursor, encodeCursor, startOfIndex, TaskIndex } from './task-index.ts';
 import { Task } from './tasks.ts';
 
 export interface StoredTask {
@@ -60,10 +60,12 @@ const MAX_PENDING_EVENTS = 100;
 const taskRecords: OutboxRecords<TaskRecord> = {
   pending: (record) => record.outbox,
   seq: (record) => record.revision,
-  withPending: (record, outbox) => ({ ...record, outbox }),
-  metadata: (record) => (record.task ? undefined : { ttlInSeconds: String(TOMBSTONE_TTL_SECONDS) }),
   parse: (value) => TaskRecord.parse(value),
 };
+
+/** A tombstone expires; a live task does not. */
+const recordMetadata = (record: TaskRecord): Record<string, string> =>
+  record.task ? {} : { ttlInSeconds: String(TOMBSTONE_TTL_SECONDS) };
 
 /**
  * Task records in the Dapr state store, each write one etag-guarded save of
@@ -100,8 +102,15 @@ export class TaskStore {
 
   async create(task: Task): Promise<StoredTask> {
     const event = writeEvent('task.created', task.id, 1, task.updatedAt, task);
-    await this.#index.append(task.id);
-    if (!(await this.#save(task.id, { revision: 1, task, outbox: [event] })))
+    // The index entry and the outbox intent are independent; both must be durable before the save.
+    if (
+      !(await this.#save(
+        task.id,
+        { revision: 1, task, outbox: [event] },
+        undefined,
+        this.#index.append(task.id),
+      ))
+    )
       throw new Error(`task ${task.id} exists already`);
     return { task, etag: '1' };
   }
@@ -152,27 +161,35 @@ export class TaskStore {
     limit: number,
     cursor?: string,
   ): Promise<{ items: Task[]; nextCursor: string | null }> {
-    let position = cursor ? decodeCursor(cursor) : { p: 0, i: 0 };
+    const positions = cursor ? decodeCursor(cursor) : startOfIndex();
+    const walk = await this.#index.walk(positions);
     const items: Task[] = [];
-    let scanned = 0;
-    while (scanned < MAX_SCAN) {
-      const chunk = await this.#index.read(position, Math.min(100, MAX_SCAN - scanned));
-      const found = await this.#dapr.getBulkState(this.#store, chunk.ids.map(taskKey));
-      for (const [offset, id] of chunk.ids.entries()) {
+    for (let scanned = 0; scanned < MAX_SCAN; ) {
+      // As many ids as the page still needs (more when a filter drops some), at most 100 a read.
+      const wanted = Math.min(
+        100,
+        MAX_SCAN - scanned,
+        Math.max(limit - items.length, filtered(filter) ? 100 : 10),
+      );
+      const chunk = await walk.next(wanted);
+      if (chunk.length === 0) return { items, nextCursor: null };
+      const found = await this.#dapr.getBulkState(
+        this.#store,
+        chunk.map(({ id }) => taskKey(id)),
+      );
+      for (const [offset, { id, shard, after }] of chunk.entries()) {
         scanned += 1;
+        positions[shard] = after;
         const stored = found.get(taskKey(id));
         const task = stored && TaskRecord.parse(stored.value).task;
         if (task && matches(task, filter)) items.push(task);
         if (items.length === limit) {
-          const next = { p: chunk.start.p, i: chunk.start.i + offset + 1 };
-          const atEnd = chunk.atEnd && offset === chunk.ids.length - 1;
-          return { items, nextCursor: atEnd ? null : encodeCursor(next) };
+          const atEnd = offset === chunk.length - 1 && (await walk.atEnd());
+          return { items, nextCursor: atEnd ? null : encodeCursor(positions) };
         }
       }
-      position = chunk.next;
-      if (chunk.atEnd) return { items, nextCursor: null };
     }
-    return { items, nextCursor: encodeCursor(position) };
+    return { items, nextCursor: (await walk.atEnd()) ? null : encodeCursor(positions) };
   }
 
   /** Publishes the events a crash or a failed publish left in task records (the cron sweep). */
@@ -203,7 +220,11 @@ export class TaskStore {
    * where to look. Throws 503 when the sidecar or store fails: the write may
    * then have happened or not, and either way its event is consistent with it.
    */
-  async #save(id: string, record: TaskRecord, etag?: string): Promise<boolean> {
+  async #save(id: string, written: TaskRecord, etag?: string, alongside?: Promise<void>): Promise<boolean> {
+    const key = taskKey(id);
+    // The events the intent index says are out stay out of the record: no write is spent taking them out.
+    const [from] = await Promise.all([this.#outbox.intend(key, written.revision), alongside]);
+    const record = { ...written, outbox: written.outbox.filter((event) => event.seq >= from) };
     if (record.outbox.length > MAX_PENDING_EVENTS)
       throw new Problem(
         503,
@@ -211,14 +232,12 @@ export class TaskStore {
         `Task ${id} has ${record.outbox.length - 1} events the broker has not taken yet. Nothing was changed; retry later.`,
         { headers: { 'retry-after': '5' } },
       );
-    const key = taskKey(id);
-    await this.#outbox.intend(key, record.revision);
     const saved =
       (await trySave(this.#dapr, this.#store, {
         key,
         value: record,
         ...(etag === undefined ? { options: { concurrency: 'first-write' } } : { etag }),
-        metadata: taskRecords.metadata?.(record) ?? {},
+        metadata: recordMetadata(record),
       })) || (await this.#isStored(key, record));
     if (saved) void this.#outbox.publish(key, record.outbox);
     return saved;
@@ -278,6 +297,8 @@ function after(previous: string, proposed: string): string {
   const floor = Date.parse(previous) + 1;
   return Date.parse(proposed) >= floor ? proposed : new Date(floor).toISOString();
 }
+
+const filtered = (filter: TaskFilter) => Boolean(filter.status || filter.tag || filter.dueBefore);
 
 function matches(task: Task, filter: TaskFilter): boolean {
   if (filter.status && task.status !== filter.status) return false;

@@ -114,3 +114,10 @@ export function createTestApp(functions: readonly FunctionDefinition[], override
     },
   };
 }
+
+/** The records the outbox's intent index still names: those whose events may not be published yet. */
+export function outboxIntents(dapr: FakeDaprGateway): string[] {
+  return [...dapr.state.entries()]
+    .filter(([key]) => key.startsWith('outbox-intents|'))
+    .flatMap(([, item]) => Object.keys((item.value as { intents: object }).intents));
+}

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createTestApp } from '../../shared/testing.ts';
+import { createTestApp, outboxIntents } from '../../shared/testing.ts';
 import { createTask } from '../createTask/index.ts';
 import { getTask } from '../getTask/index.ts';
 import { deleteTask } from './index.ts';
@@ -20,7 +20,8 @@ describe('deleteTask', () => {
     });
     expect(deleted?.data).toMatchObject({ id, deletedAt: expect.any(String) });
     // The tombstone keeps the revision (a late event of the task is recognised) for 7 days.
-    expect(dapr.state.get(`task|${id}`)?.value).toMatchObject({ revision: 2, outbox: [] });
+    expect(dapr.state.get(`task|${id}`)?.value).toMatchObject({ revision: 2, outbox: [{ seq: 2 }] });
+    expect(outboxIntents(dapr)).toEqual([]);
     expect(dapr.state.get(`task|${id}`)?.value).not.toHaveProperty('task');
   });
 
