@@ -13,6 +13,7 @@ import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { faultsRunDir, formatFailures, formatTable, readResults } from '../test/faults/report.ts';
 import { provisionDapr } from './lib/dapr-runtime.ts';
+import { jaegerBinary } from './lib/observability.ts';
 import { provisionSchemathesis } from './lib/schemathesis.ts';
 import { type Profile, profiles, projectRoot } from './lib/stack.ts';
 
@@ -49,6 +50,9 @@ try {
   console.log(
     `  daprd, scheduler and dapr CLI ready in ${binaries.daprd.replace(/\/daprd$/, '')} (${Date.now() - started} ms)`,
   );
+  // Before any test: the unit suite runs `jaeger validate`, and a first build (about 3 minutes) must not count against a test's timeout.
+  console.log('\n▶ Jaeger v2 (built from the Go module proxy on first use)');
+  console.log(`  ${await jaegerBinary((line) => console.log(`  ${line}`))}`);
   if (!(await run('Bundles (npm run build)', ['build.mjs']))) throw new Error('the build failed');
   console.log('\n▶ Schemathesis (the integration suite fuzzes the API with it)');
   console.log(`  ${await provisionSchemathesis((line) => console.log(`  ${line}`))}`);

@@ -1,29 +1,53 @@
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { createWriteStream, existsSync } from 'node:fs';
+import { createWriteStream, existsSync, readFileSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 
-/** Ports this process handed out: the OS may offer a closed one again before its user binds it. */
+/** Ports this process handed out: never the same one twice. */
 const handedOut = new Set<number>();
 
-/** A loopback port nothing listens on, never the same one twice in this process. */
+/**
+ * The kernel's ephemeral range: where it picks the local port of every
+ * outgoing connection (and of listen(0)). A port handed out from inside it
+ * can be taken by any process's next connection before its user binds it
+ * (measured: the scheduler's etcd failed with "address already in use"
+ * while Kafka clients were connecting), so ports come from below it.
+ */
+function ephemeralRange(): [number, number] {
+  try {
+    const [low, high] = readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8')
+      .trim()
+      .split(/\s+/)
+      .map(Number);
+    if (low && high) return [low, high];
+  } catch {}
+  return [32768, 60999];
+}
+
+const [EPHEMERAL_LOW] = ephemeralRange();
+const PORT_FLOOR = 10_000;
+
+/** Whether a loopback listener can bind `port` now. */
+function bindable(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.unref();
+    server.once('error', () => resolve(false));
+    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
+  });
+}
+
+/**
+ * A loopback port nothing listens on, outside the kernel's ephemeral range
+ * (so no outgoing connection takes it meanwhile), never the same one twice
+ * in this process; chosen at random, so that two runs at once rarely meet.
+ */
 export async function freePort(): Promise<number> {
   for (;;) {
-    const port = await new Promise<number>((resolve, reject) => {
-      const server = createServer();
-      server.unref();
-      server.on('error', reject);
-      server.listen(0, '127.0.0.1', () => {
-        const address = server.address();
-        server.close(() =>
-          typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port')),
-        );
-      });
-    });
-    if (!handedOut.has(port)) {
-      handedOut.add(port);
-      return port;
-    }
+    const port = PORT_FLOOR + Math.floor(Math.random() * (EPHEMERAL_LOW - PORT_FLOOR));
+    if (handedOut.has(port) || !(await bindable(port))) continue;
+    handedOut.add(port);
+    return port;
   }
 }
 
