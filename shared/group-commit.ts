@@ -29,6 +29,13 @@ export interface GroupCommitOptions<T> {
   maxAttempts?: number;
 }
 
+/** Which of `shards` keys `key` belongs to: FNV-1a, stable across processes and versions, unlike a runtime's own string hash. */
+export function shardOf(key: string, shards: number): number {
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < key.length; i++) hash = Math.imul(hash ^ key.charCodeAt(i), 0x01000193);
+  return (hash >>> 0) % shards;
+}
+
 /**
  * Group commit of small shared keys: the changes a process makes to one key
  * while a save of that key is under way are applied together in its next

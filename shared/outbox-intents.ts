@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { DaprGateway } from './dapr.ts';
-import { GroupCommit } from './group-commit.ts';
+import { GroupCommit, shardOf } from './group-commit.ts';
 import type { Logger } from './log.ts';
 
 export interface Intent {
@@ -105,11 +105,4 @@ export class OutboxIntents {
   settled(): Promise<void> {
     return this.#commits.settled();
   }
-}
-
-/** FNV-1a of the key modulo `shards`: stable across processes and versions, unlike a runtime's own string hash. */
-export function shardOf(key: string, shards: number): number {
-  let hash = 0x811c9dc5;
-  for (let i = 0; i < key.length; i++) hash = Math.imul(hash ^ key.charCodeAt(i), 0x01000193);
-  return (hash >>> 0) % shards;
 }

@@ -1,7 +1,6 @@
 import { z } from 'zod';
 import type { DaprGateway } from './dapr.ts';
-import { GroupCommit } from './group-commit.ts';
-import { shardOf } from './outbox-intents.ts';
+import { GroupCommit, shardOf } from './group-commit.ts';
 import { Problem } from './problem.ts';
 
 /**

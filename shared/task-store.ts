@@ -107,8 +107,7 @@ export class TaskStore {
       !(await this.#save(
         task.id,
         { revision: 1, task, outbox: [event] },
-        undefined,
-        this.#index.append(task.id),
+        { alongside: this.#index.append(task.id) },
       ))
     )
       throw new Error(`task ${task.id} exists already`);
@@ -215,12 +214,16 @@ export class TaskStore {
   }
 
   /**
-   * Saves the record and, once saved, publishes its events. The intent goes
-   * first, so from the moment the save could have happened the sweep knows
-   * where to look. Throws 503 when the sidecar or store fails: the write may
+   * Saves the record and, once saved, publishes its events. The intent (and
+   * `alongside`, a create's index entry) goes first, so from the moment the
+   * save could have happened the sweep knows where to look. Throws 503 when the sidecar or store fails: the write may
    * then have happened or not, and either way its event is consistent with it.
    */
-  async #save(id: string, written: TaskRecord, etag?: string, alongside?: Promise<void>): Promise<boolean> {
+  async #save(
+    id: string,
+    written: TaskRecord,
+    { etag, alongside }: { etag?: string; alongside?: Promise<void> } = {},
+  ): Promise<boolean> {
     const key = taskKey(id);
     // The events the intent index says are out stay out of the record: no write is spent taking them out.
     const [from] = await Promise.all([this.#outbox.intend(key, written.revision), alongside]);
@@ -262,7 +265,7 @@ export class TaskStore {
 
   /** True when saved; false when a concurrent write won and the caller should read and try again. */
   async #commit(id: string, record: TaskRecord, etag: string, attempt: number): Promise<boolean> {
-    if (await this.#save(id, record, etag)) return true;
+    if (await this.#save(id, record, { etag })) return true;
     // Another save came first: a write (then, with If-Match, the next read answers 412) or the outbox
     // removing published events, which leaves the revision as it was.
     if (attempt >= this.#maxAttempts)
