@@ -113,30 +113,18 @@ async function startPostgres(
   const data = join(dir, 'data');
   await mkdir(dir, { recursive: true });
   // PostgreSQL refuses to run as root: as root, it runs as the `postgres` user the package created.
-  const asServer = (command: string, args: string[]): [string, string[]] =>
-    process.getuid?.() === 0 ? ['runuser', ['-u', 'postgres', '--', command, ...args]] : [command, args];
-  if (process.getuid?.() === 0) {
-    await chown(dir, ...(await postgresIds()));
-    await run('runuser', ['-u', 'postgres', '--', 'test', '-w', dir]).catch(() => {
+  const user = process.getuid?.() === 0 ? await postgresIds() : undefined;
+  if (user) {
+    await chown(dir, user.uid, user.gid);
+    await run('test', ['-w', dir], user).catch(() => {
       throw new Error(`the postgres user cannot reach ${dir}: every directory above it needs o+x`);
     });
   }
   if (!existsSync(join(data, 'PG_VERSION'))) {
     log(`[infra] initdb ${data}`);
-    await run(
-      ...asServer(join(bin, 'initdb'), ['-D', data, '-U', POSTGRES_USER, '--auth=trust', '-E', 'UTF8']),
-    );
+    await run(join(bin, 'initdb'), ['-D', data, '-U', POSTGRES_USER, '--auth=trust', '-E', 'UTF8'], user);
   }
-  const [command, args] = asServer(join(bin, 'postgres'), [
-    '-D',
-    data,
-    '-h',
-    '127.0.0.1',
-    '-p',
-    String(ports.postgres),
-    '-k',
-    dir,
-  ]);
+  const args = ['-D', data, '-h', '127.0.0.1', '-p', String(ports.postgres), '-k', dir];
   // The port opens while the server is still starting up, when daprd's state store would fail to
   // initialise (and daprd exit): it is ready once it accepts connections.
   const accepting = () =>
@@ -144,17 +132,17 @@ async function startPostgres(
       () => true,
       () => false,
     );
-  const postgres = startProcess('postgres', command, args, {
+  const postgres = startProcess('postgres', join(bin, 'postgres'), args, {
     scope,
+    user,
     cwd: dir,
     output: join(dataDir, 'logs', 'postgres.log'),
     ready: accepting,
     // A fast shutdown, as the official image's STOPSIGNAL: SIGTERM asks for a smart one, which waits
-    // for daprd's connections to close, and runuser answers SIGTERM with SIGKILL after 2 s.
+    // for daprd's connections to close.
     stopSignal: 'SIGINT',
-    // The same for stop(): a fast shutdown first, then runuser's SIGTERM.
-    beforeStop: async () =>
-      void (await run(...asServer(join(bin, 'pg_ctl'), ['-D', data, 'stop', '-m', 'fast']))),
+    // The same for stop(): a fast shutdown first, then the SIGTERM.
+    beforeStop: async () => void (await run(join(bin, 'pg_ctl'), ['-D', data, 'stop', '-m', 'fast'], user)),
   });
   await waitFor('postgres', accepting, { alive: () => postgres.child.exitCode === null });
   return postgres;
@@ -286,9 +274,9 @@ export async function postgresQuery(port: number, sql: string): Promise<string> 
   return stdout.trim();
 }
 
-async function postgresIds(): Promise<[number, number]> {
+async function postgresIds(): Promise<{ uid: number; gid: number }> {
   const [uid, gid] = await Promise.all([run('id', ['-u', 'postgres']), run('id', ['-g', 'postgres'])]);
-  return [Number(uid.stdout), Number(gid.stdout)];
+  return { uid: Number(uid.stdout), gid: Number(gid.stdout) };
 }
 
 /** The command's path; installs the Debian package that has it when missing and running as root. */

@@ -35,7 +35,7 @@ describe('a restartable process', () => {
   afterAll(() => scope.stop());
 
   it('pauses, resumes and kills its whole tree, also a child that left the group (setsid), and starts again', async () => {
-    // Like PostgreSQL under runuser: the server's processes each call setsid().
+    // Like PostgreSQL: its server processes each call setsid().
     const started = startProcess('tree', 'sh', ['-c', 'setsid sleep 30 & sleep 30 & wait'], {
       scope,
       cwd: tmpdir(),
@@ -62,6 +62,35 @@ describe('a restartable process', () => {
     const termination = await started.terminate(2000);
     expect(termination.graceful).toBe(true);
     expect(started.running()).toBe(false);
+  });
+
+  it('runs as the user it is given, and after a pause and a resume its stop signal still ends it', async () => {
+    // As root, PostgreSQL's user stands for nobody; otherwise spawn may only keep our own ids.
+    const root = process.getuid?.() === 0;
+    const user = root
+      ? { uid: 65534, gid: 65534 }
+      : { uid: process.getuid?.() ?? 0, gid: process.getgid?.() ?? 0 };
+    const server = startProcess('as-user', 'sh', ['-c', 'trap "exit 0" INT; sleep 30 & wait'], {
+      scope,
+      cwd: tmpdir(),
+      output: log,
+      user,
+      stopSignal: 'SIGINT',
+    });
+    const leader = server.child.pid as number;
+    const tree = await treeOf(leader, 2);
+    const status = await readFile(`/proc/${leader}/status`, 'utf8');
+    expect(status).toMatch(new RegExp(`^Uid:\\s+${user.uid}\\s`, 'm'));
+    // The leader is the server itself, so nothing between us and it can stay stopped after the
+    // resume (runuser did: it stops itself when it sees its child stopped, after our SIGCONT).
+    await server.pause();
+    for (const { pid } of tree) expect(await settledState(pid, (s) => s === 'T')).toBe('T');
+    await server.resume();
+    for (const { pid } of tree) expect(await settledState(pid, (s) => s !== 'T')).not.toBe('T');
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(await state(leader)).not.toBe('T');
+    const termination = await server.terminate(3000);
+    expect(termination.graceful).toBe(true);
   });
 
   it('reports a SIGKILL when SIGTERM does not end it within the grace', async () => {

@@ -126,9 +126,8 @@ export interface Termination {
 /**
  * A process a fault test can kill, pause and start again, like a kubelet
  * does a container: kill, pause and resume reach everything it runs, its
- * process group and every descendant (PostgreSQL runs under `runuser`, and
- * each of its server processes calls setsid(), so the group alone misses
- * them), and start() runs the same command line with the same environment,
+ * process group and every descendant (each of PostgreSQL's server processes
+ * calls setsid(), so the group alone misses them), and start() runs the same command line with the same environment,
  * working directory and output file, so the process finds its data where it
  * left it.
  */
@@ -198,6 +197,12 @@ export interface StartOptions {
   stopSignal?: NodeJS.Signals;
   /** What stop() does first while the process runs (PostgreSQL: `pg_ctl stop -m fast`), then its SIGTERM. */
   beforeStop?: () => Promise<void>;
+  /**
+   * The user and group it runs as (PostgreSQL refuses root). Set by spawn itself: a wrapper such
+   * as runuser would be the group's leader, and one that watches its child stops itself when a
+   * pause stops that child, after the resume's SIGCONT has passed, so it never exits again.
+   */
+  user?: { uid: number; gid: number };
 }
 
 export function startProcess(
@@ -215,6 +220,7 @@ export function startProcess(
       detached: true,
       cwd: options.cwd,
       env: { ...process.env, ...options.env },
+      ...options.user,
       stdio: options.output === 'inherit' ? ['ignore', 'inherit', 'inherit'] : ['ignore', 'pipe', 'pipe'],
     });
     const current = child;
