@@ -66,6 +66,24 @@ describe('Outbox', () => {
     expect(intents(dapr)).toEqual([]);
   });
 
+  it('a write that began before the previous publish was recorded does not publish that event again', async () => {
+    const dapr = new FakeDaprGateway();
+    const outbox = outboxOn(dapr);
+    // Two writes of one record in flight: the second announces itself while the first's event is still out.
+    const from2 = await outbox.intend('a', 2);
+    const from3 = await outbox.intend('a', 3);
+    expect([from2, from3]).toEqual([2, 2]);
+    await dapr.saveState('statestore', [{ key: 'a', value: { revision: 2, outbox: [event('a', 2)] } }]);
+    expect(await outbox.publish('a', [event('a', 2)])).toBe(true);
+    // The second save still holds event 2 (its intent said it may be pending); its publish skips it.
+    const held = [event('a', 2), event('a', 3)];
+    await dapr.saveState('statestore', [{ key: 'a', value: { revision: 3, outbox: held } }]);
+    expect(await outbox.publish('a', held)).toBe(true);
+    await outbox.settled();
+    expect(publishedIds(dapr)).toEqual(['a:2', 'a:3']);
+    expect(intents(dapr)).toEqual([]);
+  });
+
   it('a crash after the save leaves the event to the sweep, which publishes it once the grace has passed', async () => {
     const dapr = new FakeDaprGateway();
     // The writer saves and dies before it publishes.

@@ -20,6 +20,12 @@ export const OutboxEvent = z.object({
 });
 export type OutboxEvent = z.infer<typeof OutboxEvent>;
 
+/**
+ * How many keys' newest published `seq` the outbox remembers: far more than
+ * the writes in flight at once, whose records may still hold those events.
+ */
+const SENT_KEYS = 10_000;
+
 /** How the outbox reads the records that carry events. */
 export interface OutboxRecords<R> {
   /** The events the record holds, oldest first (some may be out already; the intent index says which may not). */
@@ -77,7 +83,11 @@ export class Outbox<R> {
   readonly #intents: OutboxIntents;
   /** Per record key: the publishing under way in this process (one at a time, in order). */
   readonly #chains = new Map<string, Promise<boolean>>();
-  /** Per record key: the newest `seq` this process published while a chain was running. */
+  /**
+   * Per record key, for the keys written last: the newest `seq` this process
+   * published. A write that began before the intent index heard of that
+   * publish still holds the event; it is not published a second time.
+   */
   readonly #sent = new Map<string, number>();
 
   constructor(options: OutboxOptions<R>) {
@@ -122,7 +132,6 @@ export class Outbox<R> {
     void chain.then(() => {
       if (this.#chains.get(key) !== chain) return;
       this.#chains.delete(key);
-      this.#sent.delete(key);
     });
     return chain;
   }
@@ -171,6 +180,13 @@ export class Outbox<R> {
     return outcome;
   }
 
+  #remember(key: string, seq: number): void {
+    this.#sent.delete(key);
+    this.#sent.set(key, seq);
+    // A Map iterates in insertion order: the first key is the one published longest ago.
+    if (this.#sent.size > SENT_KEYS) this.#sent.delete(this.#sent.keys().next().value as string);
+  }
+
   async #publishPending(key: string, events: readonly OutboxEvent[]): Promise<void> {
     const { dapr, pubsub, topic, source } = this.#options;
     const ordered = [...events].sort((a, b) => a.seq - b.seq);
@@ -193,7 +209,7 @@ export class Outbox<R> {
         // Kafka: the record key, so a subject's events share a partition and keep their order.
         { metadata: { partitionKey: event.subject } },
       );
-      this.#sent.set(key, event.seq);
+      this.#remember(key, event.seq);
     }
     this.#intents.published(key, last);
   }
