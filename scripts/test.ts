@@ -48,7 +48,7 @@ try {
   const started = Date.now();
   const binaries = await provisionDapr();
   console.log(
-    `  daprd, scheduler and dapr CLI ready in ${binaries.daprd.replace(/\/daprd$/, '')} (${Date.now() - started} ms)`,
+    `  daprd and scheduler ready in ${binaries.daprd.replace(/\/daprd$/, '')} (${Date.now() - started} ms)`,
   );
   // Before any test: the unit suite runs `jaeger validate`, and a first build (about 3 minutes) must not count against a test's timeout.
   console.log('\n▶ Jaeger v2 (built from the Go module proxy on first use)');
