@@ -1,3 +1,4 @@
+import { httpTransport, type SidecarReply, type SidecarTransport } from './sidecar-transport.ts';
 import { traceHeaders } from './telemetry.ts';
 
 /**
@@ -6,8 +7,8 @@ import { traceHeaders } from './telemetry.ts';
  * Resiliency spec). Functions receive it through their dependencies, so unit
  * tests pass a fake and integration tests the real daprd.
  *
- * It talks to daprd's HTTP API with fetch rather than through the @dapr/dapr
- * client, because that client hides what these functions depend on: its
+ * It talks to daprd's HTTP API (shared/sidecar-transport.ts: node:http,
+ * keep-alive) rather than through the @dapr/dapr client, because that client hides what these functions depend on: its
  * state `get` drops the ETag, `publish` reports failure as a return value,
  * and it has no Jobs API.
  */
@@ -79,7 +80,7 @@ export interface Job extends JobSchedule {
 
 export interface InvokeResponse {
   status: number;
-  headers: Headers;
+  headers: SidecarReply['headers'];
   /** The body parsed as JSON, or undefined when it is empty or not JSON. */
   body: unknown;
 }
@@ -182,16 +183,17 @@ export interface HttpGatewayOptions {
   baseUrl: string;
   apiToken?: string | undefined;
   timeoutMs?: number;
-  fetch?: typeof fetch;
+  /** How requests reach daprd; unit tests pass a fake. */
+  transport?: SidecarTransport;
 }
 
 export function createHttpGateway(options: HttpGatewayOptions): DaprGateway {
-  const { baseUrl, apiToken, timeoutMs = 5000, fetch: fetchFn = fetch } = options;
+  const { baseUrl, apiToken, timeoutMs = 5000, transport = httpTransport() } = options;
 
   /**
    * One request to daprd, its body read to the end inside the same guard: a
-   * connection cut after the headers (undici's `TypeError: terminated`) is as
-   * much "daprd did not answer" as a refused one, and never escapes untyped.
+   * connection cut after the headers is as much "daprd did not answer" as a
+   * refused one, and never escapes untyped.
    */
   async function call(
     method: string,
@@ -206,13 +208,13 @@ export function createHttpGateway(options: HttpGatewayOptions): DaprGateway {
     if (apiToken) headers['dapr-api-token'] = apiToken;
     let reply: Reply;
     try {
-      const response = await fetchFn(`${baseUrl}${path}`, {
+      reply = await transport({
         method,
+        url: `${baseUrl}${path}`,
         headers,
-        body: body === undefined ? null : JSON.stringify(body),
-        signal: AbortSignal.timeout(timeoutMs),
+        body: body === undefined ? undefined : JSON.stringify(body),
+        timeoutMs,
       });
-      reply = { status: response.status, headers: response.headers, text: await response.text() };
     } catch (error) {
       throw new SidecarUnreachableError(`daprd did not answer ${method} ${path}`, error);
     }
@@ -347,11 +349,7 @@ export function createHttpGateway(options: HttpGatewayOptions): DaprGateway {
 }
 
 /** daprd's answer, read to the end. */
-interface Reply {
-  status: number;
-  headers: Headers;
-  text: string;
-}
+type Reply = SidecarReply;
 
 /** A 2xx body that should be JSON; anything else is daprd misbehaving, typed as such. */
 function parseJson(reply: Reply, what: string): unknown {

@@ -168,9 +168,9 @@ describe('telemetry', () => {
     const seen: Headers[] = [];
     const dapr = createHttpGateway({
       baseUrl: 'http://daprd',
-      fetch: async (_url, init) => {
-        seen.push(new Headers(init?.headers));
-        return new Response(null, { status: 204 });
+      transport: async ({ headers }) => {
+        seen.push(new Headers(headers));
+        return { status: 204, headers: new Headers(), text: '' };
       },
     });
     await invocation({ name: 'getTask', trigger: 'http' }, { traceparent }, {}, () =>
