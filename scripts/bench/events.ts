@@ -27,6 +27,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { processedKey } from '../../functions/onTaskEvent/onTaskEvent.ts';
+import { TASK_EVENTS_DLQ } from '../../shared/events.ts';
 import { defaultInfraPorts, type InfraPorts, KAFKA_PARTITIONS, startInfra } from '../lib/infra.ts';
 import { freePort, Scope } from '../lib/processes.ts';
 import {
@@ -530,9 +531,14 @@ export const events: BenchSection = async (ctx) => {
       kafkaController: await freePort(),
     };
     const dataDir = join(ctx.workDir, 'events', 'infra');
-    // The variants' topics up front, with the partitions of every topic the broker creates.
+    // The topics up front (the variants', and the app's as a deployment has them), with the
+    // partitions of every topic the broker creates.
     const topics = Object.fromEntries(
-      variants.map((variant) => [topicOf(`${variantName(variant)}-${run}`), KAFKA_PARTITIONS]),
+      [
+        ...variants.map((variant) => topicOf(`${variantName(variant)}-${run}`)),
+        'task-events',
+        TASK_EVENTS_DLQ,
+      ].map((topic) => [topic, KAFKA_PARTITIONS]),
     );
     await startInfra(ctx.scope, servers, dataDir, infraPorts, ctx.log, topics);
   }
