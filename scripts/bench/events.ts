@@ -19,7 +19,8 @@
  *    yet processed) over the run, and the processed/answered ratio in the
  *    second half of it.
  * Alone: npx node scripts/bench/events.ts --profile embedded [--smoke]
- *   (npm run build first; FLOOD, RATE, SECONDS, E2E_RATE, E2E_SECONDS override the sizes).
+ *   (npm run build first; FLOOD, RATE, SECONDS, E2E_RATE, E2E_SECONDS override the sizes;
+ *   EVENTS_PARTS, EVENTS_VARIANTS and EVENTS_APP_NODE_OPTIONS pick parts and variants, and profile them).
  */
 import { existsSync } from 'node:fs';
 import { cp, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
@@ -227,6 +228,8 @@ async function measureVariant(
       BENCH_TOPIC: topic,
       BENCH_RESULTS_PORT: String(resultsPort),
       PUBSUB_BULK: String(variant.bulk),
+      // e.g. EVENTS_APP_NODE_OPTIONS="--cpu-prof --cpu-prof-dir=/tmp/prof": where the subscriber's time goes.
+      ...(process.env.EVENTS_APP_NODE_OPTIONS ? { NODE_OPTIONS: process.env.EVENTS_APP_NODE_OPTIONS } : {}),
     },
     log: () => {},
   });
@@ -313,7 +316,9 @@ async function eventDelivery(
   );
   const kafka = profileSpecs[ctx.profile].servers.some((server) => server === 'kafka');
   const measured: Delivery[] = [];
-  for (const variant of variants)
+  // EVENTS_VARIANTS=bench-trigger-single,... measures some variants only (names as variantName gives them).
+  const only = process.env.EVENTS_VARIANTS?.split(',');
+  for (const variant of variants.filter((v) => !only || only.includes(variantName(v))))
     measured.push(
       await measureVariant(ctx, variant, size, { resources, infraPorts, run, serialBulk: !kafka }),
     );
@@ -542,9 +547,12 @@ export const events: BenchSection = async (ctx) => {
     );
     await startInfra(ctx.scope, servers, dataDir, infraPorts, ctx.log, topics);
   }
-  const delivery = await eventDelivery(ctx, size, infraPorts, run);
-  const e2e = await endToEnd(ctx, size, infraPorts);
-  return [delivery, e2e];
+  // EVENTS_PARTS=delivery or EVENTS_PARTS=e2e runs one of the two tables.
+  const parts = process.env.EVENTS_PARTS?.split(',') ?? ['delivery', 'e2e'];
+  const sections: Section[] = [];
+  if (parts.includes('delivery')) sections.push(await eventDelivery(ctx, size, infraPorts, run));
+  if (parts.includes('e2e')) sections.push(await endToEnd(ctx, size, infraPorts));
+  return sections;
 };
 
 function print(section: Section) {
