@@ -1,9 +1,10 @@
-import { execFile, spawn } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdir, rename } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
+import { goBuild } from './go-tool.ts';
 
 /**
  * The Dapr binaries, provisioned offline at one pinned version in the layout
@@ -132,31 +133,19 @@ async function build(binary: Binary, target: string, log: (line: string) => void
       'The Go toolchain (go 1.26.5 or newer) is needed to build the Dapr binaries; put `go` on PATH.',
     );
   }
-  const started = Date.now();
   log(
     `[dapr] building ${binary.file} ${binary.name === 'cli' ? DAPR_CLI_VERSION : DAPR_RUNTIME_VERSION} from the Go module proxy into ${target}`,
   );
   log(
     '[dapr] the first build downloads modules and compiles for several minutes; later runs reuse the binary',
   );
-  const partial = `${target}.partial-${process.pid}`;
-  const args = ['build', '-v', '-mod=readonly', '-trimpath', '-ldflags', binary.ldflags, '-o', partial];
-  if (binary.tags) args.push('-tags', binary.tags);
-  args.push(binary.pkg);
-  let packages = 0;
-  const child = spawn('go', args, { cwd: join(root, binary.module), stdio: ['ignore', 'ignore', 'pipe'] });
-  let lastLines = '';
-  child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
-    packages += chunk.split('\n').filter((line) => line && !line.startsWith('go: downloading')).length;
-    lastLines = (lastLines + chunk).slice(-4000);
+  await goBuild({
+    cwd: join(root, binary.module),
+    pkg: binary.pkg,
+    ldflags: binary.ldflags,
+    tags: binary.tags,
+    output: target,
+    label: binary.file,
+    log: (line) => log(`[dapr] ${line}`),
   });
-  const ticker = setInterval(() => {
-    const seconds = Math.round((Date.now() - started) / 1000);
-    log(`[dapr] building ${binary.file}: ${packages} packages compiled, ${seconds}s`);
-  }, 15_000);
-  const code = await new Promise<number | null>((done) => child.on('close', done));
-  clearInterval(ticker);
-  if (code !== 0) throw new Error(`go build of ${binary.file} failed (exit ${code}):\n${lastLines}`);
-  await rename(partial, target);
-  log(`[dapr] built ${binary.file} in ${Math.round((Date.now() - started) / 1000)}s`);
 }

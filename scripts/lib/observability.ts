@@ -13,8 +13,9 @@ export function jaegerBinary(log: (line: string) => void = console.log): Promise
     name: 'jaeger',
     target: 'github.com/jaegertracing/jaeger/cmd/jaeger',
     files: ['go.mod', 'go.sum'],
-    announce: () =>
-      log('[observability] building Jaeger v2 from the Go module proxy (about 3 minutes the first time)'),
+    log: (line) => log(`[observability] ${line}`),
+    announce:
+      'building Jaeger v2 from the Go module proxy (about 3 minutes the first time on a quiet machine)',
   });
 }
 
