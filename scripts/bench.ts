@@ -78,10 +78,13 @@ async function daprdVersion(): Promise<string> {
 
 const started = new Date();
 const host = await machine();
-const command = `npm run bench -- ${process.argv
-  .slice(2)
-  .map((a) => (/^[\w=,.-]+$/.test(a) ? a : `'${a}'`))
-  .join(' ')}`.trimEnd();
+const shellWord = (arg: string) => (/^[\w=,./-]+$/.test(arg) ? arg : `'${arg}'`);
+const command = [
+  ...(process.env.BENCH_SECONDS ? [`BENCH_SECONDS=${shellWord(process.env.BENCH_SECONDS)}`] : []),
+  'npm run bench',
+  ...(process.argv.length > 2 ? ['--'] : []),
+  ...process.argv.slice(2).map(shellWord),
+].join(' ');
 const workDir = await mkdtemp(join(tmpdir(), 'tasks-bench-'));
 const scope = new Scope();
 // Ctrl-C: stop what the run started before leaving (the scope stops each process in order).
