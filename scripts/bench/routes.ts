@@ -108,8 +108,15 @@ async function daprdCalls(stack: Stack): Promise<number | undefined> {
   try {
     const text = await (await fetch(`http://127.0.0.1:${stack.ports.daprMetrics}/metrics`)).text();
     let sum = 0;
-    for (const [, value] of text.matchAll(/^dapr_http_server_request_count(?:\{[^}]*\})? (\S+)$/gm))
-      sum += Number(value);
+    // A label's value may hold braces (a path template, `/v1.0/state/{storeName}`): the value follows the last `}`.
+    for (const line of text.split('\n'))
+      if (/^dapr_http_server_request_count[{ ]/.test(line))
+        sum += Number(
+          line
+            .slice(line.lastIndexOf('}') + 1)
+            .trim()
+            .split(' ')[0],
+        );
     return sum;
   } catch {
     return undefined;
@@ -153,6 +160,7 @@ export const routes: BenchSection = async (ctx) => {
   const levels = ctx.smoke ? [8] : [8, 32, 64];
   const seconds = ctx.smoke ? 1 : Number(process.env.BENCH_SECONDS ?? 5);
   const warmup = ctx.smoke ? 0 : 1;
+  const settleMs = ctx.smoke ? 200 : 1000;
   const app = join(projectRoot, 'dist', 'all.mjs');
   if (!existsSync(app)) throw new Error(`${app} is missing: run npm run build (npm run bench does)`);
 
@@ -281,6 +289,8 @@ export const routes: BenchSection = async (ctx) => {
     for (const clients of levels) {
       for (const target of targets) {
         const app = appProcess[target];
+        // What the last cell left running (the app's publishes and intent releases after its answers) ends first.
+        await sleep(settleMs);
         const before = {
           app: await app?.cpuMs(),
           daprd: (await stack.processes.daprd?.cpuMs()) ?? 0,
@@ -323,7 +333,7 @@ export const routes: BenchSection = async (ctx) => {
   }
   await bare.process.stop();
   await stack.stop();
-  return [measured(cells, seconds), ratios(cells, rss, ctx)];
+  return [measured(cells, seconds, warmup), ratios(cells, rss, ctx)];
 };
 
 const fmt = (n: number | undefined, digits = 0) =>
@@ -335,7 +345,7 @@ const others = (cell: Cell) =>
     .map(([status, n]) => `${n}×${status}`)
     .join(' ') || '0';
 
-function measured(cells: Cell[], seconds: number): Section {
+function measured(cells: Cell[], seconds: number, warmup: number): Section {
   return {
     title: 'Routes: ours, bare Hono and daprd alone',
     columns: [
@@ -366,7 +376,8 @@ function measured(cells: Cell[], seconds: number): Section {
     ]),
     notes: [
       `Closed loop: each client sends its next request when its last is answered; ${seconds} s a cell ` +
-        '(BENCH_SECONDS), after 1 s of warm-up per route and target. req/s counts 2xx answers; p50 and p99 are theirs. ' +
+        `(BENCH_SECONDS)${warmup > 0 ? `, after ${warmup} s of warm-up per route and target` : ''}. ` +
+        'req/s counts 2xx answers; p50 and p99 are theirs. ' +
         'A client answered 503 with Retry-After waits for it (the app sheds past 16 running + 16 waiting requests).',
       '*ours*: dist/all.mjs, every function in one app, as `npm start` runs it. *bare Hono*: scripts/bench/bare-hono.ts, ' +
         'Hono on @hono/node-server with the same node binary, whose handler makes the one daprd call below and nothing else ' +
@@ -381,7 +392,7 @@ function measured(cells: Cell[], seconds: number): Section {
         "(update), the save, the publish and the intent's release.",
       'CPU ms/req: utime + stime (from /proc) of the process tree over the cell, per answered request. daprd calls/req: the ' +
         "growth of daprd's dapr_http_server_request_count per answered request (background calls, such as the outbox " +
-        'sweep, count too).',
+        'sweep, count too; each cell starts after a pause of its own, so that little of the previous one is left).',
     ],
   };
 }
