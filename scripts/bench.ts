@@ -13,7 +13,7 @@
  */
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { cpus, freemem, loadavg, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs, promisify } from 'node:util';
@@ -86,6 +86,8 @@ const command = [
   ...process.argv.slice(2).map(shellWord),
 ].join(' ');
 const workDir = await mkdtemp(join(tmpdir(), 'tasks-bench-'));
+// mkdtemp's directory is private (0700); the postgres server's user must reach its data below it.
+await chmod(workDir, 0o755);
 const scope = new Scope();
 // Ctrl-C: stop what the run started before leaving (the scope stops each process in order).
 for (const signal of ['SIGINT', 'SIGTERM'] as const)
