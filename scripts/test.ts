@@ -2,7 +2,8 @@
  * npm test: the whole suite. Provisions the Dapr binaries (built from the Go
  * module proxy on first use), builds the bundles, runs the unit tests, then
  * the integration suite once per profile (the same files, only the
- * components and the servers behind them differ), then the fault scenarios
+ * components and the servers behind them differ), then `npm run bench --
+ * --smoke` once per profile (every benchmark path, no timing), then the fault scenarios
  * once per profile (test/faults: each process killed under load, the store
  * and the broker paused), and prints a table of steps and one of faults.
  *   npm test                                   # unit + integration + faults on every profile
@@ -74,6 +75,11 @@ try {
     await timed(`integration on ${profile}`, [vitest, 'run', '--project', 'integration'], {
       TEST_PROFILE: profile,
     });
+  }
+  // The bench's smoke run, so that it cannot rot: every path with a few requests, no timing asserted; it
+  // fails only when the bench throws or a cell got no successful request (the bundles are built above).
+  for (const profile of matrix) {
+    await timed(`bench smoke on ${profile}`, ['scripts/bench.ts', '--smoke', '--profile', profile]);
   }
   // One directory collects every profile's fault results (faults.json) for the table below.
   const faultsDir = await faultsRunDir();
