@@ -17,6 +17,7 @@ import { chmod, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { cpus, freemem, loadavg, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs, promisify } from 'node:util';
+import { events } from './bench/events.ts';
 import { defaultPreamble, formatSection, mergeBlocks } from './bench/report.ts';
 import { routes } from './bench/routes.ts';
 import type { BenchSection, Section } from './bench/section.ts';
@@ -24,15 +25,10 @@ import { daprBinDir } from './lib/dapr-runtime.ts';
 import { Scope } from './lib/processes.ts';
 import { type Profile, profiles, projectRoot } from './lib/stack.ts';
 
-/**
- * The sections, in the order they run on each profile. Add one here:
- * `bundles` (scripts/bench/bundles.ts) and `events` (scripts/bench/events.ts)
- * go after `routes`, each a BenchSection under its own name.
- */
+/** The sections, in the order they run on each profile; each a BenchSection under its own name. */
 const sections: Array<{ name: string; run: BenchSection }> = [
   { name: 'routes', run: routes },
-  // { name: 'bundles', run: bundles },
-  // { name: 'events', run: events },
+  { name: 'events', run: events },
 ];
 
 const { values: args } = parseArgs({

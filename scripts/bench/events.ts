@@ -42,6 +42,7 @@ import {
   startStack,
 } from '../lib/stack.ts';
 import { type BenchEvent, type Handled, nowMs } from './events-app.ts';
+import { formatSection } from './report.ts';
 import type { BenchContext, BenchSection, Section } from './section.ts';
 
 const eventsApp = join(projectRoot, 'scripts', 'bench', 'events-app.ts');
@@ -555,18 +556,6 @@ export const events: BenchSection = async (ctx) => {
   return sections;
 };
 
-function print(section: Section) {
-  const widths = section.columns.map((column, i) =>
-    Math.max(column.length, ...section.rows.map((row) => (row[i] ?? '').length)),
-  );
-  const line = (cells: string[]) => `| ${cells.map((cell, i) => cell.padEnd(widths[i] ?? 0)).join(' | ')} |`;
-  console.log(`\n${section.title}\n`);
-  console.log(line(section.columns));
-  console.log(`|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`);
-  for (const row of section.rows) console.log(line(row));
-  for (const note of section.notes ?? []) console.log(`  ${note}`);
-}
-
 if (import.meta.main) {
   const { values } = parseArgs({
     options: { profile: { type: 'string', default: 'embedded' }, smoke: { type: 'boolean', default: false } },
@@ -581,7 +570,8 @@ if (import.meta.main) {
     const began = performance.now();
     const log = (line: string) =>
       console.log(`▶ ${((performance.now() - began) / 1000).toFixed(0).padStart(3)} s: ${line}`);
-    for (const section of await events({ profile, smoke: values.smoke, scope, workDir, log })) print(section);
+    for (const section of await events({ profile, smoke: values.smoke, scope, workDir, log }))
+      console.log(`\n${formatSection(section)}\n`);
   } catch (error) {
     failed = true;
     throw error;
