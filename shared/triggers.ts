@@ -28,6 +28,8 @@ const BulkDelivery = z.object({
   entries: z.array(z.looseObject({ entryId: z.string(), event: z.unknown() })),
 });
 
+const isBulkShaped = (body: unknown) => typeof body === 'object' && body !== null && 'entries' in body;
+
 export const topicRoute = (fn: TopicFunction) => `/events/${fn.name}`;
 
 /** Whether a path is one daprd delivers to (events, jobs, input bindings). */
@@ -73,8 +75,9 @@ export function mountEventTriggers(
   for (const fn of topics) {
     app.post(topicRoute(fn), onlyDaprd, async (c) => {
       const body: unknown = await c.req.json().catch(() => undefined);
-      const bulk = BulkDelivery.safeParse(body);
-      if (bulk.success) {
+      // Only a body with entries is parsed as a bulk: a failed parse of every single event costs zod's issues.
+      const bulk = isBulkShaped(body) ? BulkDelivery.safeParse(body) : undefined;
+      if (bulk?.success) {
         // Entries about the same subject (a task) run in order; different subjects side by side.
         // After a RETRY the subject's later entries are not run but retried too, so order holds.
         const statuses = new Map<string, EventStatus>();
