@@ -45,26 +45,47 @@ export function shardOf(key: string, shards: number): number {
  * of the batch to a fresh draft. A caller's promise resolves once the save
  * that holds its change is durable, and rejects when that save failed.
  */
+/** How long a lazy change waits for a save of its key to ride along with before it gets one of its own. */
+export const LAZY_MS = 250;
+
+interface Queue<T> {
+  waiting: Pending<T>[];
+  flushing?: Promise<void> | undefined;
+  /** Set while only lazy changes wait: the save they get if no other change comes first. */
+  timer?: NodeJS.Timeout | undefined;
+}
+
 export class GroupCommit<T> {
   readonly #options: GroupCommitOptions<T>;
-  readonly #queues = new Map<string, { waiting: Pending<T>[]; flushing?: Promise<void> }>();
+  readonly #queues = new Map<string, Queue<T>>();
 
   constructor(options: GroupCommitOptions<T>) {
     this.#options = options;
   }
 
-  /** Applies `change` to `key` in the next save; resolves with its result once saved. */
-  apply<R>(key: string, change: Change<T, R>): Promise<R> {
+  /**
+   * Applies `change` to `key` in the next save; resolves with its result once
+   * saved. A `lazy` change (one nobody waits for, such as a clean-up) does not
+   * ask for a save: it rides along with the next one of its key, or gets its
+   * own after LAZY_MS.
+   */
+  apply<R>(key: string, change: Change<T, R>, { lazy = false }: { lazy?: boolean } = {}): Promise<R> {
     return new Promise<R>((resolve, reject) => {
       const settle = (error: unknown, result?: unknown) =>
         error === undefined ? resolve(result as R) : reject(error);
-      this.#queue(key).waiting.push({ change, settle });
-      this.#flush(key);
+      const queue = this.#queue(key);
+      queue.waiting.push({ change, settle });
+      if (!lazy) this.#flush(key);
+      else if (!queue.flushing && !queue.timer) {
+        queue.timer = setTimeout(() => this.#flush(key), LAZY_MS);
+        queue.timer.unref();
+      }
     });
   }
 
-  /** Resolves when no batch is waiting or being saved. */
+  /** Resolves when no batch is waiting or being saved (lazy changes are saved now). */
   async settled(): Promise<void> {
+    for (const [key, queue] of this.#queues) if (queue.timer) this.#flush(key);
     for (;;) {
       const flushing = [...this.#queues.values()].flatMap((q) => (q.flushing ? [q.flushing] : []));
       if (flushing.length === 0) return;
@@ -83,6 +104,8 @@ export class GroupCommit<T> {
 
   #flush(key: string): void {
     const queue = this.#queue(key);
+    clearTimeout(queue.timer);
+    queue.timer = undefined;
     if (queue.flushing) return;
     queue.flushing = (async () => {
       while (queue.waiting.length > 0) {

@@ -85,9 +85,10 @@ export class OutboxIntents {
     });
   }
 
+  /** A clean-up nobody waits for: it rides along with the shard's next save (an add) when one comes soon. */
   #change(key: string, change: (shard: Shard) => void): void {
     this.#commits
-      .apply(shardKey(shardOf(key, this.#shards)), change)
+      .apply(shardKey(shardOf(key, this.#shards)), change, { lazy: true })
       // Not saved is only clutter: the next sweep finds the events out and removes the intent.
       .catch((error: unknown) => this.#log.warn('outbox: intent not updated', { key, error: String(error) }));
   }

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { DaprError, SidecarUnreachableError } from './dapr.ts';
 import { FakeDaprGateway } from './fake-dapr.ts';
+import { LAZY_MS } from './group-commit.ts';
 import { silentLogger } from './log.ts';
 import { Outbox, type OutboxEvent } from './outbox.ts';
 import { outboxIntents } from './testing.ts';
@@ -206,6 +207,26 @@ describe('Outbox', () => {
     // 40 intents over 4 shards: at most two batches a shard (the first, then what queued behind it).
     expect((dapr.calls.get('saveState') ?? 0) - saves).toBeLessThanOrEqual(8);
     expect(intents(dapr).sort()).toEqual([...keys, 'warm-up'].sort());
+  });
+
+  it('the clean-up of a published intent rides along with the next save of its shard, or gets its own soon after', async () => {
+    const dapr = new FakeDaprGateway();
+    const outbox = outboxOn(dapr);
+    const saves = () => dapr.calls.get('saveState') ?? 0;
+    await write(outbox, dapr, 'a', 1);
+    // Published: its intent's removal waits for a save to ride along with.
+    const afterFirst = saves();
+    await write(outbox, dapr, 'a', 2, false);
+    // One save of the shard took the second intent and the first one's removal: the intent and the record.
+    expect(saves() - afterFirst).toBe(2);
+    expect(intents(dapr)).toEqual(['a']);
+    await outbox.publish('a', stored(dapr, 'a').outbox);
+    const idle = saves();
+    await new Promise((resolve) => setTimeout(resolve, LAZY_MS + 100));
+    // Nothing came: the removal got a save of its own.
+    expect(saves() - idle).toBe(1);
+    expect(intents(dapr)).toEqual([]);
+    expect(publishedIds(dapr)).toEqual(['a:1', 'a:2']);
   });
 
   it('an intent that cannot be saved fails the write before its record is touched', async () => {
