@@ -44,10 +44,11 @@ export function canonicalCopies(copies: readonly PackageCopy[]): Map<string, str
 
 /**
  * npm nests a copy of a package wherever its hoisted version differs from the
- * one a dependant asks for: @opentelemetry/sdk-node 0.223.0 and the OTLP/HTTP
- * exporter 0.223.1 leave four identical copies of @opentelemetry/core 2.12.0
- * (three of sdk-metrics, resources, sdk-trace) in node_modules, each bundled.
- * This plugin sends every import of one name@version to one copy. Different
+ * one a dependant asks for: with @opentelemetry/sdk-node 0.223.0 beside the
+ * OTLP/HTTP exporter 0.223.1 (package.json now pins both at 0.223.0) that
+ * left four identical copies of @opentelemetry/core 2.12.0 (three of
+ * sdk-metrics, resources, sdk-trace) in node_modules, each bundled. A guard
+ * against the next such mismatch, this plugin sends every import of one name@version to one copy. Different
  * versions stay apart, as npm installed them.
  */
 export function oneCopyPlugin(options: { nodeModules: string; scope?: string }): Plugin {
