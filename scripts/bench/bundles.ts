@@ -128,19 +128,36 @@ interface Measured {
   bytes?: number;
   startsMs: number[];
   appMs: number[];
+  /** The bare server's starts, one just before each of this bundle's: its own floor, under the same load. */
+  besideMs: number[];
   warmRss: number;
   loadedRss: number;
 }
 
-async function measure(ctx: BenchContext, name: string, file: string, dir: string): Promise<Measured> {
+async function measure(
+  ctx: BenchContext,
+  name: string,
+  file: string,
+  dir: string,
+  bare?: string,
+): Promise<Measured> {
   const starts = ctx.smoke ? 1 : 5;
   const [warm, total] = ctx.smoke ? [100, 200] : [500, 10_000];
   const startsMs: number[] = [];
   const appMs: number[] = [];
+  const besideMs: number[] = [];
   let rssFigures: [number, number] = [0, 0];
   for (let i = 0; i < starts; i++) {
     const scope = new Scope(ctx.scope);
     try {
+      if (bare) {
+        const floor = new Scope(ctx.scope);
+        try {
+          besideMs.push((await start(floor, bare, join(dir, 'node-http.log'))).startMs);
+        } finally {
+          await floor.stop();
+        }
+      }
       const running = await start(scope, file, join(dir, `${name}.log`));
       startsMs.push(running.startMs);
       appMs.push(running.appMs);
@@ -155,7 +172,7 @@ async function measure(ctx: BenchContext, name: string, file: string, dir: strin
       await scope.stop();
     }
   }
-  return { name, startsMs, appMs, warmRss: rssFigures[0], loadedRss: rssFigures[1] };
+  return { name, startsMs, appMs, besideMs, warmRss: rssFigures[0], loadedRss: rssFigures[1] };
 }
 
 export const bundles: BenchSection = async (ctx) => {
@@ -174,21 +191,22 @@ export const bundles: BenchSection = async (ctx) => {
   for (const file of files) {
     const name = file.replace(/\.mjs$/, '');
     ctx.log(`bundles: ${name}`);
-    const measured = await measure(ctx, name, join(dist, file), dir);
+    const measured = await measure(ctx, name, join(dist, file), dir, bare);
     rows.push({ ...measured, bytes: (await stat(join(dist, file))).size });
   }
 
-  const floorMs = median(floor.startsMs);
-  const floorAppMs = median(floor.appMs);
+  // Each bundle against the bare starts interleaved with its own (the load on a shared machine drifts over a run).
+  const floorOf = (m: Measured) => median(m.besideMs.length > 0 ? m.besideMs : floor.startsMs);
   const mib = (bytes: number) => (bytes / 1024 / 1024).toFixed(1);
   const [warm, total] = ctx.smoke ? [100, 200] : [500, 10_000];
   const line = (m: Measured) => [
     m.bytes === undefined ? 'node:http (bare)' : `${m.name}.mjs`,
     m.bytes === undefined ? '-' : (m.bytes / 1024).toFixed(1),
     median(m.startsMs).toFixed(0),
-    (median(m.startsMs) / floorMs).toFixed(2),
+    m.besideMs.length > 0 ? median(m.besideMs).toFixed(0) : '-',
+    (median(m.startsMs) / floorOf(m)).toFixed(2),
     median(m.appMs).toFixed(0),
-    (median(m.appMs) / floorAppMs).toFixed(2),
+    (median(m.appMs) / floorOf(m)).toFixed(2),
     mib(m.warmRss),
     mib(m.loadedRss),
   ];
@@ -198,6 +216,7 @@ export const bundles: BenchSection = async (ctx) => {
       'bundle',
       'size KiB',
       `start ms (median of ${floor.startsMs.length})`,
+      'node:http beside',
       '× node:http',
       'app up ms',
       '× node:http',
@@ -208,7 +227,7 @@ export const bundles: BenchSection = async (ctx) => {
     notes: [
       'start: spawn of the process to its first 200 on GET /healthz (polled every 2 ms), with no daprd: /healthz is liveness and needs none.',
       'app up: spawn to the first /readyz the app itself answers (503 without daprd, from the router; not shared/early.ts\'s "started": false before it), on the same starts.',
-      `× node:http divides by a bare node:http server answering /healthz, started the same way (same node, flags: ${nodeFlags.join(' ') || 'none'}) in this run.`,
+      `× node:http divides by the median start of a bare node:http server answering /healthz, started the same way (same node, flags: ${nodeFlags.join(' ') || 'none'}) just before each of that bundle's starts ("node:http beside"; the first row: its own ${floor.startsMs.length} starts, with the RSS figures).`,
       `RSS: /proc VmRSS after ${warm} and after ${total} GET /healthz (8 at a time) on the last start.`,
     ],
   };
