@@ -12,7 +12,6 @@ import { mkdir, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as esbuild from 'esbuild';
 import { allFunctions, apps } from './apps.ts';
-import { lazyBuiltinsPlugin } from './scripts/lib/lazy-builtins.ts';
 import { leftOutPlugin } from './scripts/lib/left-out.ts';
 import { oneCopyPlugin } from './scripts/lib/one-copy.ts';
 
@@ -32,25 +31,9 @@ const allUnits = [
 const units = only.length > 0 ? allUnits.filter(([name]) => only.includes(name)) : allUnits;
 if (units.length < only.length) throw new Error(`no such bundle: ${only.join(', ')}`);
 
-/**
- * The port opens first (shared/early.ts: liveness answers, everything else
- * waits); the rest of the bundle is imported dynamically, so esbuild defers
- * its evaluation until then, and serve() hands the open port to the app.
- */
 function entry(name, functions) {
-  const imports = functions.map((fn) => `import('./functions/${fn}/index.ts')`).join(', ');
-  const names = functions.map((fn) => `{ ${fn} }`).join(', ');
-  return [
-    "import { listenEarly, yieldToRequests } from './shared/early.ts';",
-    'const early = listenEarly(process.env);',
-    'await yieldToRequests();',
-    "const { serve } = await import('./shared/server.ts');",
-    'await yieldToRequests();',
-    `const [${names}] = await Promise.all([${imports}]);`,
-    'await yieldToRequests();',
-    `serve({ name: ${JSON.stringify(name)}, functions: [${functions.join(', ')}], early });`,
-    '',
-  ].join('\n');
+  const imports = functions.map((fn) => `import { ${fn} } from './functions/${fn}/index.ts';`).join('\n');
+  return `import { serve } from './shared/server.ts';\n${imports}\nserve({ name: ${JSON.stringify(name)}, functions: [${functions.join(', ')}] });\n`;
 }
 
 if (only.length === 0) await rm(outdir, { recursive: true, force: true });
@@ -79,11 +62,7 @@ const results = await Promise.all(
       },
       logLevel: 'warning',
       metafile: analyze,
-      plugins: [
-        lazyBuiltinsPlugin(),
-        leftOutPlugin(),
-        oneCopyPlugin({ nodeModules: join(root, 'node_modules') }),
-      ],
+      plugins: [leftOutPlugin(), oneCopyPlugin({ nodeModules: join(root, 'node_modules') })],
     }),
   ),
 );

@@ -1,8 +1,6 @@
-import type { AddressInfo } from 'node:net';
-import { createAdaptorServer, serve as serveNode } from '@hono/node-server';
+import { serve as serveNode } from '@hono/node-server';
 import { loadConfig } from './config.ts';
 import { createHttpGateway } from './dapr.ts';
-import type { EarlyServer } from './early.ts';
 import type { Deps, FunctionDefinition } from './function.ts';
 import { createLogger } from './log.ts';
 import { createRemindersClient } from './reminders.ts';
@@ -19,15 +17,13 @@ export interface ServeOptions {
   name: string;
   functions: readonly FunctionDefinition[];
   env?: Record<string, string | undefined>;
-  /** Already listening on PORT/HOST (the bundles: shared/early.ts); otherwise serve() listens. */
-  early?: EarlyServer;
 }
 
 /**
  * Runs a list of functions as one HTTP server for daprd: the process a
  * Kubernetes Deployment (or `npm start`) runs. Stops cleanly on SIGTERM/SIGINT.
  */
-export function serve({ name, functions, env = process.env, early }: ServeOptions) {
+export function serve({ name, functions, env = process.env }: ServeOptions) {
   const config = loadConfig(env);
   // Before anything serves: every invocation's span needs the SDK (OTEL_* variables); the service is the app-id, as daprd names it.
   const telemetry = startTelemetry(config.APP_ID, env, {
@@ -66,25 +62,12 @@ export function serve({ name, functions, env = process.env, early }: ServeOption
     }),
   });
 
-  const listening = (info: AddressInfo) =>
+  const server = serveNode({ fetch: app.fetch, port: config.PORT, hostname: config.HOST }, (info) => {
     log.info('listening', {
       address: `http://${info.address}:${info.port}`,
       functions: functions.map((f) => f.name),
     });
-  let server: ReturnType<typeof serveNode>;
-  if (early) {
-    // The port is open already; from here on the app answers, and the requests that waited go to it.
-    server = createAdaptorServer({
-      fetch: app.fetch,
-      hostname: config.HOST,
-      createServer: ((_options: unknown, listener: Parameters<EarlyServer['attach']>[0]) => {
-        early.attach(listener);
-        return early.server;
-      }) as never,
-    });
-    if (early.server.listening) listening(early.server.address() as AddressInfo);
-    else early.server.once('listening', () => listening(early.server.address() as AddressInfo));
-  } else server = serveNode({ fetch: app.fetch, port: config.PORT, hostname: config.HOST }, listening);
+  });
 
   const stop = (signal: string) => {
     log.info('stopping', { signal });
