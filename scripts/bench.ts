@@ -17,6 +17,7 @@ import { chmod, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { cpus, freemem, loadavg, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs, promisify } from 'node:util';
+import { bundles } from './bench/bundles.ts';
 import { events } from './bench/events.ts';
 import { defaultPreamble, formatSection, mergeBlocks } from './bench/report.ts';
 import { routes } from './bench/routes.ts';
@@ -29,6 +30,7 @@ import { type Profile, profiles, projectRoot } from './lib/stack.ts';
 const sections: Array<{ name: string; run: BenchSection }> = [
   { name: 'routes', run: routes },
   { name: 'events', run: events },
+  { name: 'bundles', run: bundles },
 ];
 
 const { values: args } = parseArgs({

@@ -45,8 +45,6 @@ interface Running {
   port: number;
   /** Spawn to the first 200 on /healthz, in ms. */
   startMs: number;
-  /** Spawn to the first /readyz the app itself answers (not shared/early.ts's "started": false), in ms. */
-  appMs: number;
 }
 
 /** Spawns `file` and polls GET /healthz until it answers 200; the clock starts just before the spawn. */
@@ -85,25 +83,10 @@ async function start(scope: Scope, file: string, logFile: string): Promise<Runni
       await response.arrayBuffer();
       if (response.status === 200) {
         const startMs = performance.now() - started;
-        return { child, port, startMs, appMs: await appUp(child, port, started, file) };
+        return { child, port, startMs };
       }
     } catch {}
     if (performance.now() - started > 30_000) throw new Error(`${file} did not answer /healthz in 30 s`);
-    await new Promise((resolve) => setTimeout(resolve, 2));
-  }
-}
-
-/**
- * Polls GET /readyz until the app answers it (503 without daprd, but from the
- * router), not the open port's stand-in (shared/early.ts: "started": false):
- * the app is built and every route answers.
- */
-async function appUp(child: ChildProcess, port: number, started: number, file: string): Promise<number> {
-  for (;;) {
-    if (child.exitCode !== null) throw new Error(`${file} exited (${child.exitCode}) while starting`);
-    const body = await (await fetch(`http://127.0.0.1:${port}/readyz`)).text();
-    if (!body.includes('"started":false')) return performance.now() - started;
-    if (performance.now() - started > 30_000) throw new Error(`${file}: the app was not up in 30 s`);
     await new Promise((resolve) => setTimeout(resolve, 2));
   }
 }
@@ -127,7 +110,6 @@ interface Measured {
   name: string;
   bytes?: number;
   startsMs: number[];
-  appMs: number[];
   /** The bare server's starts, one just before each of this bundle's: its own floor, under the same load. */
   besideMs: number[];
   warmRss: number;
@@ -144,7 +126,6 @@ async function measure(
   const starts = ctx.smoke ? 1 : 5;
   const [warm, total] = ctx.smoke ? [100, 200] : [500, 10_000];
   const startsMs: number[] = [];
-  const appMs: number[] = [];
   const besideMs: number[] = [];
   let rssFigures: [number, number] = [0, 0];
   for (let i = 0; i < starts; i++) {
@@ -160,7 +141,6 @@ async function measure(
       }
       const running = await start(scope, file, join(dir, `${name}.log`));
       startsMs.push(running.startMs);
-      appMs.push(running.appMs);
       if (i === starts - 1) {
         // The last start stays up for the memory figures.
         await load(running.port, warm);
@@ -172,7 +152,7 @@ async function measure(
       await scope.stop();
     }
   }
-  return { name, startsMs, appMs, besideMs, warmRss: rssFigures[0], loadedRss: rssFigures[1] };
+  return { name, startsMs, besideMs, warmRss: rssFigures[0], loadedRss: rssFigures[1] };
 }
 
 export const bundles: BenchSection = async (ctx) => {
@@ -205,8 +185,6 @@ export const bundles: BenchSection = async (ctx) => {
     median(m.startsMs).toFixed(0),
     m.besideMs.length > 0 ? median(m.besideMs).toFixed(0) : '-',
     (median(m.startsMs) / floorOf(m)).toFixed(2),
-    median(m.appMs).toFixed(0),
-    (median(m.appMs) / floorOf(m)).toFixed(2),
     mib(m.warmRss),
     mib(m.loadedRss),
   ];
@@ -218,15 +196,12 @@ export const bundles: BenchSection = async (ctx) => {
       `start ms (median of ${floor.startsMs.length})`,
       'node:http beside',
       '× node:http',
-      'app up ms',
-      '× node:http',
       `RSS MiB after ${warm}`,
       `RSS MiB after ${total.toLocaleString('en')}`,
     ],
     rows: [line(floor), ...rows.map(line)],
     notes: [
       'start: spawn of the process to its first 200 on GET /healthz (polled every 2 ms), with no daprd: /healthz is liveness and needs none.',
-      'app up: spawn to the first /readyz the app itself answers (503 without daprd, from the router; not shared/early.ts\'s "started": false before it), on the same starts.',
       `× node:http divides by the median start of a bare node:http server answering /healthz, started the same way (same node, flags: ${nodeFlags.join(' ') || 'none'}) just before each of that bundle's starts ("node:http beside"; the first row: its own ${floor.startsMs.length} starts, with the RSS figures).`,
       `RSS: /proc VmRSS after ${warm} and after ${total} GET /healthz (8 at a time) on the last start.`,
     ],
