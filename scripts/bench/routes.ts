@@ -379,9 +379,9 @@ function measured(cells: Cell[], seconds: number, warmup: number): Section {
         `(BENCH_SECONDS)${warmup > 0 ? `, after ${warmup} s of warm-up per route and target` : ''}. ` +
         'req/s counts 2xx answers; p50 and p99 are theirs. ' +
         'A client answered 503 with Retry-After waits for it (the app sheds past 16 running + 16 waiting requests).',
-      '*ours*: dist/all.mjs, every function in one app, as `npm start` runs it. *bare Hono*: scripts/bench/bare-hono.ts, ' +
+      '_ours_: dist/all.mjs, every function in one app, as `npm start` runs it. _bare Hono_: scripts/bench/bare-hono.ts, ' +
         'Hono on @hono/node-server with the same node binary, whose handler makes the one daprd call below and nothing else ' +
-        '(no validation, auth, admission control, telemetry, logging, outbox or index). *daprd alone*: the load generator ' +
+        '(no validation, auth, admission control, telemetry, logging, outbox or index). _daprd alone_: the load generator ' +
         'makes that call itself.',
       `The call: createTask and updateTask POST /v1.0/state/${STORE}/transaction with one upsert of a record shaped like ` +
         "the app's (the task and its event); getTask GET /v1.0/state/" +
