@@ -32,6 +32,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { configSchema } from '../shared/config.ts';
 import { testResources } from '../test/integration/resources.ts';
+import { fmt, percentile } from './bench/report.ts';
 import { Scope } from './lib/processes.ts';
 import { freePorts, type Profile, profiles, projectRoot, type Stack, startStack } from './lib/stack.ts';
 
@@ -65,8 +66,6 @@ interface Answer {
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-const percentile = (sorted: number[], p: number) =>
-  sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? Number.NaN;
 
 function client(stack: Stack) {
   const headers = { authorization: `Bearer ${stack.apiToken}`, 'content-type': 'application/json' };
@@ -367,7 +366,6 @@ try {
     }
   }
 
-  const fmt = (n: number, digits = 0) => (Number.isFinite(n) ? n.toFixed(digits) : '-');
   const pct = (sorted: number[]) =>
     sorted.length === 0
       ? '-'

@@ -25,7 +25,7 @@ export type SidecarTransport = (request: SidecarRequest) => Promise<SidecarReply
  * node:http with keep-alive connections: a quarter of fetch's CPU per call
  * (189–221 µs against 629–654 µs for a 32-way loop of small POSTs on this
  * machine), and a function makes several daprd calls per request. Idle
- * connections close after 4 s, as undici's do, before daprd would drop them.
+ * connections close after 4 s, as undici's do.
  */
 export function httpTransport(): SidecarTransport {
   const agent = new Agent({ keepAlive: true, timeout: 4000 });

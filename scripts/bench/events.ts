@@ -42,14 +42,11 @@ import {
   startStack,
 } from '../lib/stack.ts';
 import { type BenchEvent, type Handled, nowMs } from './events-app.ts';
-import { formatSection } from './report.ts';
+import { fmt, formatSection, percentile } from './report.ts';
 import type { BenchContext, BenchSection, Section } from './section.ts';
 
 const eventsApp = join(projectRoot, 'scripts', 'bench', 'events-app.ts');
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-const percentile = (sorted: number[], p: number) =>
-  sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? Number.NaN;
-const fmt = (n: number, digits = 0) => (Number.isFinite(n) ? n.toFixed(digits) : '-');
 const sorted = (values: number[]) => [...values].sort((a, b) => a - b);
 const p50p99 = (values: number[], digits = 1) => {
   const s = sorted(values);

@@ -1,5 +1,13 @@
 import type { Section } from './section.ts';
 
+/** The `p`th percentile of ascending `sorted` values (nearest rank); NaN when there are none. */
+export const percentile = (sorted: number[], p: number) =>
+  sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? Number.NaN;
+
+/** A figure for a table cell: `-` when there is none. */
+export const fmt = (n: number | undefined, digits = 0) =>
+  n === undefined || !Number.isFinite(n) ? '-' : n.toFixed(digits);
+
 /** A Markdown table, its columns padded so that it reads as well in a terminal as rendered. */
 export function markdownTable(section: Pick<Section, 'columns' | 'rows'>): string {
   const escaped = (cell: string) => cell.replaceAll('|', '\\|');

@@ -22,6 +22,7 @@ import { testResources } from '../../test/integration/resources.ts';
 import { freePort, httpOk, type Restartable, startProcess, untilReady } from '../lib/processes.ts';
 import { freePorts, projectRoot, type Stack, startStack } from '../lib/stack.ts';
 import { taskRecord, upsertTransaction } from './record.ts';
+import { fmt, percentile } from './report.ts';
 import type { BenchContext, BenchSection, Section } from './section.ts';
 
 const STORE = 'statestore';
@@ -59,8 +60,6 @@ interface Cell {
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-const percentile = (sorted: number[], p: number) =>
-  sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? Number.NaN;
 
 /** `clients` clients, each sending its next request when its last is answered, for `seconds`. */
 async function closedLoop(clients: number, seconds: number, next: (worker: number, n: number) => Request) {
@@ -336,8 +335,6 @@ export const routes: BenchSection = async (ctx) => {
   return [measured(cells, seconds, warmup), ratios(cells, rss, ctx)];
 };
 
-const fmt = (n: number | undefined, digits = 0) =>
-  n === undefined || !Number.isFinite(n) ? '-' : n.toFixed(digits);
 const ratio = (a: number, b: number) => (Number.isFinite(a / b) ? `${(a / b).toFixed(2)}×` : '-');
 const others = (cell: Cell) =>
   [...cell.statuses]
