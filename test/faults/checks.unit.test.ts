@@ -376,4 +376,24 @@ describe('a scenario over every task', () => {
     expect(lossAllowed('redis-kafka', { action: 'kill', process: 'daprd' }, 2)).toBe(0);
     expect(lossAllowed('embedded', { action: 'kill', process: 'app' }, 2)).toBe(0);
   });
+
+  it('counts the deliveries behind missing events and follow-ups: one per task whose follow-ups alone are missing', () => {
+    // Seed 1206059904 on embedded: daprd died while onTaskEvent handled a task.created with remindAt. Its
+    // activity was written, its reminder never scheduled, and pubsub.in-memory does not redeliver.
+    const remindAt = task(0, { remindAt: at(8) });
+    const second = '1e8fad5b-d9cb-469f-a165-70867728950e';
+    const runs: TaskRun[] = [
+      { plan, id, writes: [acked('create', remindAt, 1), unavailable('complete')] },
+      { plan, id: second, writes: [acked('create', { ...remindAt, id: second }, 1)] },
+    ];
+    const observed = new Map<string, Observed>([
+      [id, { id, final: exists(remindAt, 1), entries: [entry('task.created', 1, 0)], notifications: 0 }],
+      // The other task's task.created was lost before onTaskEvent saw it: no activity, no reminder.
+      [second, { id: second, final: exists({ ...remindAt, id: second }, 1), entries: [], notifications: 0 }],
+    ]);
+    const { totals } = evaluate(runs, [], observed);
+    expect(totals).toMatchObject({ missing: 1, followUpMissing: 4, lostDeliveries: 2 });
+    expect(failures(totals, true, 2)).toEqual([]);
+    expect(failures(totals, true, 1)).toEqual(['missing 1', 'followUpMissing 4']);
+  });
 });

@@ -173,6 +173,7 @@ const noTotals = (): Totals => ({
   outOfOrder: 0,
   unrevisioned: 0,
   followUpMissing: 0,
+  lostDeliveries: 0,
   followUpDuplicates: 0,
   followUpUnexpected: 0,
   serverErrors: 0,
