@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import type { DaprGateway } from './dapr.ts';
 
 export type OnceOutcome = 'done' | 'duplicate' | 'not-yet';
@@ -30,16 +29,3 @@ export async function once(
 
 /** How long "done" records are kept: longer than any redelivery or re-sweep window. */
 export const ONCE_TTL_SECONDS = 7 * 24 * 3600;
-
-/**
- * A free-form string (a CloudEvent id) as a part of a state key: as it is
- * when it is printable ASCII of up to 200 characters, as its SHA-256
- * otherwise. Every store takes the result: daprd closes the connection on a
- * key with NUL, a lone surrogate cannot be put in a URL, and PostgreSQL
- * indexes keys of about 2,700 bytes at most.
- */
-export function keyPart(text: string): string {
-  if (/^[\x20-\x7e]{1,200}$/.test(text)) return text;
-  // Of the UTF-16 code units: ids that differ only in their lone surrogates stay apart.
-  return `sha256:${createHash('sha256').update(text, 'utf16le').digest('hex')}`;
-}

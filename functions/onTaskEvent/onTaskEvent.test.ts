@@ -47,11 +47,13 @@ describe('onTaskEvent', () => {
     expect(await deliver(cloudEvent('e0', 'task.reminder', task(), '2026-11-27T08:59:00Z'))).toEqual({
       status: 'SUCCESS',
     });
-    expect(await activity()).toEqual([
+    const entries = await activity();
+    expect(entries.map(({ handledAt, ...entry }) => entry)).toEqual([
       { eventId: 'e1', type: 'task.created', time: '2026-11-27T09:00:00Z' },
       { eventId: 'e2', type: 'task.updated', time: '2026-11-27T09:00:02Z' },
       { eventId: 'e0', type: 'task.reminder', time: '2026-11-27T08:59:00Z' },
     ]);
+    for (const entry of entries) expect(Date.parse(entry.handledAt ?? '')).not.toBeNaN();
   });
 
   it('indexes a task due further out than daprd can count a TTL (2100): SUCCESS, its bucket kept without one', async () => {
@@ -64,34 +66,44 @@ describe('onTaskEvent', () => {
     expect(dapr.jobs.get(reminderJobName(id))?.dueTime).toBe('2999-12-31T23:59:59.000Z');
   });
 
-  it('leaves a processed-event record with a TTL and skips all work on a redelivery', async () => {
-    const { deliver, dapr } = setup();
+  it('appends the activity entry after the work, and a redelivery of an event in it does no work', async () => {
+    const { deliver, dapr, activity } = setup();
     const event = cloudEvent('e1', 'task.created', task({ remindAt: '2026-11-27T12:00:00.000Z' }));
-    await deliver(event);
-    const record = dapr.state.get('processed|onTaskEvent|e1');
-    expect(record).toBeDefined();
+    // The reminder cannot be scheduled: the delivery fails and leaves no entry, so a redelivery does it all.
+    dapr.failNext('scheduleJob', new Error('scheduler unavailable'));
+    expect(await deliver(event)).not.toEqual({ status: 'SUCCESS' });
+    expect(await activity()).toEqual([]);
+    expect(await deliver(event)).toEqual({ status: 'SUCCESS' });
+    expect((await activity()).map((e) => e.eventId)).toEqual(['e1']);
     const scheduled = dapr.calls.get('scheduleJob');
     dapr.jobs.clear();
-    await deliver(event);
+    expect(await deliver(event)).toEqual({ status: 'SUCCESS' });
     expect(dapr.calls.get('scheduleJob')).toBe(scheduled);
     expect(dapr.jobs.size).toBe(0);
+  });
+
+  it('costs one read and one save of the history for an event with nothing else to do', async () => {
+    const { deliver, dapr } = setup();
+    expect(await deliver(cloudEvent('e1', 'task.created', task()))).toEqual({ status: 'SUCCESS' });
+    expect(Object.fromEntries(dapr.calls)).toEqual({ getState: 1, saveState: 1 });
   });
 
   it.each([
     ['a NUL and RTL mark', 'e\u0000\u202e1'],
     ['a lone surrogate', 'e\ud8001'],
     ['4,000 characters', 'e'.repeat(4000)],
-  ])('keys the processed-event record of an id with %s so every store takes it', async (_name, eventId) => {
-    // daprd closes the connection on a key with NUL, encodeURIComponent throws on a lone
-    // surrogate, and PostgreSQL indexes keys of 2,700 bytes at most: such an id would fail forever.
-    const { deliver, dapr } = setup();
-    expect(await deliver(cloudEvent(eventId, 'task.created', task()))).toEqual({ status: 'SUCCESS' });
-    const keys = [...dapr.state.keys()].filter((key) => key.startsWith('processed|onTaskEvent|'));
-    expect(keys).toHaveLength(1);
-    expect(keys[0]).toMatch(/^[\x20-\x7e]{1,300}$/);
-    expect(await deliver(cloudEvent(eventId, 'task.created', task()))).toEqual({ status: 'SUCCESS' });
-    expect([...dapr.state.keys()].filter((key) => key.startsWith('processed|onTaskEvent|'))).toEqual(keys);
-  });
+  ])(
+    'handles an event whose id has %s once, and keeps that id out of every state key',
+    async (_name, eventId) => {
+      // daprd closes the connection on a key with NUL, encodeURIComponent throws on a lone
+      // surrogate, and PostgreSQL indexes keys of 2,700 bytes at most: such an id in a key would fail forever.
+      const { deliver, dapr, activity } = setup();
+      expect(await deliver(cloudEvent(eventId, 'task.created', task()))).toEqual({ status: 'SUCCESS' });
+      expect(await deliver(cloudEvent(eventId, 'task.created', task()))).toEqual({ status: 'SUCCESS' });
+      expect((await activity()).map((e) => e.eventId)).toEqual([eventId]);
+      for (const key of dapr.state.keys()) expect(key).toMatch(/^[\x20-\x7e]{1,300}$/);
+    },
+  );
 
   it('schedules a reminder job at a future remindAt, moves it when remindAt changes, cancels it on completion', async () => {
     const { deliver, dapr } = setup();

@@ -1,18 +1,20 @@
-import { recordActivity } from '../../shared/activity.ts';
+import { appendActivity, hasEntry, readHistory } from '../../shared/activity.ts';
 import { DueIndex } from '../../shared/due-index.ts';
 import { TASK_EVENTS_DLQ, TaskDeletedData, TaskEventData, TaskEventType } from '../../shared/events.ts';
 import { defineFunction, type EventContext, type TopicEvent } from '../../shared/function.ts';
-import { keyPart, ONCE_TTL_SECONDS, once } from '../../shared/once.ts';
 import { Task } from '../../shared/tasks.ts';
 import { countEventProcessed } from '../../shared/telemetry.ts';
 
 /**
  * Consumes `task-events`, once per CloudEvent id however often an event is
- * delivered (a processed-event record with a TTL, written after the work):
- * - records the event in its task's activity history;
+ * delivered:
  * - keeps the task's reminder job in step with the task (schedule, move,
  *   cancel), through scheduleReminder in task-reminders, which owns the jobs;
- * - adds an open task's due date to the due index the overdue sweep reads.
+ * - adds an open task's due date to the due index the overdue sweep reads;
+ * - then records the event in its task's activity history, which is also
+ *   the record that it was handled: an event already there is a duplicate
+ *   and changes nothing. A read of the history and its save, two state calls
+ *   per event besides the reminder's.
  * Each step is safe to repeat, so a delivery cut short is simply redone.
  * An event whose type or data can never be handled is dropped to
  * `task-events-dlq`; a failure throws, which daprd answers with a redelivery.
@@ -33,36 +35,33 @@ export const onTaskEvent = defineFunction({
       log.warn('event dropped: its data does not fit its type', { eventId: event.id, type: event.type });
       return 'DROP';
     }
-    const outcome = await once(
-      deps.dapr,
-      deps.config.STATE_STORE,
-      processedKey(event.id),
-      ONCE_TTL_SECONDS,
-      async () => {
-        await apply(event, type.data, ctx);
-        return true;
-      },
-    );
-    if (outcome === 'duplicate') log.info('duplicate event ignored', { eventId: event.id });
-    else countEventProcessed(type.data);
+    const { dapr, config } = deps;
+    const taskId = data.data.id;
+    const history = await readHistory(dapr, config.STATE_STORE, taskId);
+    if (hasEntry(history, event.id)) {
+      log.info('duplicate event ignored', { eventId: event.id });
+      return 'SUCCESS';
+    }
+    await apply(event, type.data, ctx);
+    // A write's event carries the task's revision after it (the outbox's `seq`).
+    const revision = Number(event.extensions.seq);
+    const entry = {
+      eventId: event.id,
+      type: type.data,
+      time: event.time ?? deps.now().toISOString(),
+      ...(Number.isSafeInteger(revision) && revision >= 1 ? { revision } : {}),
+      handledAt: deps.now().toISOString(),
+    };
+    if (await appendActivity(dapr, config.STATE_STORE, taskId, entry, history))
+      countEventProcessed(type.data);
+    else log.info('duplicate event ignored', { eventId: event.id });
     return 'SUCCESS';
   },
 });
 
-/** The state key of the record that says an event was processed (its `at`: when); the benchmark reads it. */
-export const processedKey = (eventId: string) => `processed|onTaskEvent|${keyPart(eventId)}`;
-
 async function apply(event: TopicEvent<TaskEventData>, type: TaskEventType, { deps, log }: EventContext) {
   const { dapr, config } = deps;
   const now = deps.now();
-  // A write's event carries the task's revision after it (the outbox's `seq`).
-  const revision = Number(event.extensions.seq);
-  await recordActivity(dapr, config.STATE_STORE, event.data.id, {
-    eventId: event.id,
-    type,
-    time: event.time ?? now.toISOString(),
-    ...(Number.isSafeInteger(revision) && revision >= 1 ? { revision } : {}),
-  });
   // task.reminder and task.overdue are about a task, not writes of it: nothing else to keep in step.
   if (type === 'task.reminder' || type === 'task.overdue') return;
   if ('deletedAt' in event.data) {

@@ -171,8 +171,8 @@ describe.concurrent('event-driven functions on the real daprd and scheduler', ()
       EVENT_WAIT_MS,
     );
     // The second copy comes after the first was handled, as a redelivery does. (Two copies in
-    // flight at once may both pass the processed-record check; every step being repeatable,
-    // they still leave one entry.)
+    // flight at once may both find no activity entry; every step is repeatable and the entry's
+    // save is etag-guarded, so they still leave one entry.)
     expect(await publishRaw(event)).toEqual({});
     await eventually(
       () => appLog('duplicate event ignored', { eventId: id }),
