@@ -112,40 +112,26 @@ export class FakeDaprGateway implements DaprGateway {
     return !(firstWrite && current);
   }
 
-  /**
-   * Like daprd's bulk save: every item is tried on its own (no transaction),
-   * and the call fails with the first item's error when any failed.
-   */
   async saveState(_store: string, items: readonly UpsertRequest[]): Promise<void> {
     this.#maybeFail('saveState');
-    let failure: Error | undefined;
     for (const item of items) {
-      try {
-        this.#saveOne(item);
-      } catch (error) {
-        failure ??= error as Error;
+      const ttl = item.metadata?.ttlInSeconds;
+      // daprd parses the TTL as a 32-bit count of seconds, -1 meaning none, and refuses the request otherwise.
+      if (ttl !== undefined && !(/^-?\d+$/.test(ttl) && Number(ttl) >= -1 && Number(ttl) <= MAX_TTL_SECONDS))
+        throw new DaprError(
+          400,
+          'ERR_STATE_SAVE',
+          "error parsing TTL: incorrect value for metadata 'ttlInSeconds': must be -1 or greater",
+        );
+      if (!this.#checkEtag(item, item.options?.concurrency === 'first-write')) {
+        if (this.staleEtagAs === 'store-error')
+          throw new DaprError(500, 'ERR_STATE_SAVE', `failed to set key ${item.key}: ERR user_script:14`);
+        throw new EtagMismatchError('ERR_STATE_SAVE', `possible etag mismatch on ${item.key}`);
       }
+      this.state.set(item.key, { value: structuredClone(item.value), etag: this.#nextEtag() });
+      if (this.#lostAnswers.delete(item.key))
+        throw new DaprError(500, 'ERR_STATE_SAVE', 'read: connection reset by peer');
     }
-    if (failure) throw failure;
-  }
-
-  #saveOne(item: UpsertRequest): void {
-    const ttl = item.metadata?.ttlInSeconds;
-    // daprd parses the TTL as a 32-bit count of seconds, -1 meaning none, and refuses the request otherwise.
-    if (ttl !== undefined && !(/^-?\d+$/.test(ttl) && Number(ttl) >= -1 && Number(ttl) <= MAX_TTL_SECONDS))
-      throw new DaprError(
-        400,
-        'ERR_STATE_SAVE',
-        "error parsing TTL: incorrect value for metadata 'ttlInSeconds': must be -1 or greater",
-      );
-    if (!this.#checkEtag(item, item.options?.concurrency === 'first-write')) {
-      if (this.staleEtagAs === 'store-error')
-        throw new DaprError(500, 'ERR_STATE_SAVE', `failed to set key ${item.key}: ERR user_script:14`);
-      throw new EtagMismatchError('ERR_STATE_SAVE', `possible etag mismatch on ${item.key}`);
-    }
-    this.state.set(item.key, { value: structuredClone(item.value), etag: this.#nextEtag() });
-    if (this.#lostAnswers.delete(item.key))
-      throw new DaprError(500, 'ERR_STATE_SAVE', 'read: connection reset by peer');
   }
 
   async publishEvent(

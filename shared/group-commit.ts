@@ -1,4 +1,4 @@
-import { DaprError, type DaprGateway, type StateItem, type UpsertRequest } from './dapr.ts';
+import type { DaprGateway } from './dapr.ts';
 import { saveWithEtag } from './guarded-save.ts';
 
 /**
@@ -36,31 +36,28 @@ export function shardOf(key: string, shards: number): number {
   return (hash >>> 0) % shards;
 }
 
-/** How long a lazy change waits for a save to ride along with before it gets one of its own. */
+/**
+ * Group commit of small shared keys: the changes a process makes to one key
+ * while a save of that key is under way are applied together in its next
+ * save (one read and one etag-guarded write per batch, not per change). One
+ * save per key is in flight per process, so a process never races itself;
+ * other processes make the etag guard retry, which re-applies every change
+ * of the batch to a fresh draft. A caller's promise resolves once the save
+ * that holds its change is durable, and rejects when that save failed.
+ */
+/** How long a lazy change waits for a save of its key to ride along with before it gets one of its own. */
 export const LAZY_MS = 250;
 
-/**
- * Group commit of small shared keys: the changes a process makes while a
- * save is under way are applied together in the next one, and that one
- * save covers every key they touch: one bulk read and one multi-item save
- * per batch, whatever the number of changes and keys. One batch is in
- * flight per GroupCommit, so a process never races itself. daprd saves the
- * items of a multi-item save one by one (no transaction); when that save
- * fails, each key another process wrote first is saved again on its own,
- * read afresh with the batch's changes re-applied to a fresh draft, so
- * changes must be safe to apply to a value that already holds them. A
- * caller's promise resolves once the save that holds its change is durable,
- * and rejects when that save failed.
- */
+interface Queue<T> {
+  waiting: Pending<T>[];
+  flushing?: Promise<void> | undefined;
+  /** Set while only lazy changes wait: the save they get if no other change comes first. */
+  timer?: NodeJS.Timeout | undefined;
+}
+
 export class GroupCommit<T> {
   readonly #options: GroupCommitOptions<T>;
-  /** The changes waiting for the next batch, by key, in the order they came. */
-  #waiting = new Map<string, Pending<T>[]>();
-  #flushing: Promise<void> | undefined;
-  /** Set while only lazy changes wait: the save they get if no other change comes first. */
-  #timer: NodeJS.Timeout | undefined;
-  /** A change someone waits for came since the batch under way was taken: another batch follows it. */
-  #due = false;
+  readonly #queues = new Map<string, Queue<T>>();
 
   constructor(options: GroupCommitOptions<T>) {
     this.#options = options;
@@ -69,159 +66,83 @@ export class GroupCommit<T> {
   /**
    * Applies `change` to `key` in the next save; resolves with its result once
    * saved. A `lazy` change (one nobody waits for, such as a clean-up) does not
-   * ask for a save: it rides along with the next one, or gets its own after
-   * LAZY_MS.
+   * ask for a save: it rides along with the next one of its key, or gets its
+   * own after LAZY_MS.
    */
   apply<R>(key: string, change: Change<T, R>, { lazy = false }: { lazy?: boolean } = {}): Promise<R> {
     return new Promise<R>((resolve, reject) => {
       const settle = (error: unknown, result?: unknown) =>
         error === undefined ? resolve(result as R) : reject(error);
-      const waiting = this.#waiting.get(key);
-      if (waiting) waiting.push({ change, settle });
-      else this.#waiting.set(key, [{ change, settle }]);
-      if (lazy) this.#later();
-      else this.#flush();
+      const queue = this.#queue(key);
+      queue.waiting.push({ change, settle });
+      if (!lazy) this.#flush(key);
+      else if (!queue.flushing && !queue.timer) {
+        queue.timer = setTimeout(() => this.#flush(key), LAZY_MS);
+        queue.timer.unref();
+      }
     });
   }
 
   /** Resolves when no batch is waiting or being saved (lazy changes are saved now). */
   async settled(): Promise<void> {
-    if (this.#waiting.size > 0) this.#flush();
-    while (this.#flushing) await this.#flushing;
+    for (const [key, queue] of this.#queues) if (queue.timer) this.#flush(key);
+    for (;;) {
+      const flushing = [...this.#queues.values()].flatMap((q) => (q.flushing ? [q.flushing] : []));
+      if (flushing.length === 0) return;
+      await Promise.all(flushing);
+    }
   }
 
-  /** Only lazy changes wait: they get a save of their own after LAZY_MS, unless one comes sooner. */
-  #later(): void {
-    if (this.#flushing || this.#timer) return;
-    this.#timer = setTimeout(() => this.#flush(), LAZY_MS);
-    this.#timer.unref();
+  #queue(key: string) {
+    let queue = this.#queues.get(key);
+    if (!queue) {
+      queue = { waiting: [] };
+      this.#queues.set(key, queue);
+    }
+    return queue;
   }
 
-  #flush(): void {
-    clearTimeout(this.#timer);
-    this.#timer = undefined;
-    this.#due = true;
-    if (this.#flushing) return;
-    this.#flushing = (async () => {
-      while (this.#due) {
-        this.#due = false;
-        const batch = this.#waiting;
-        this.#waiting = new Map();
-        await this.#saveBatch(batch);
+  #flush(key: string): void {
+    const queue = this.#queue(key);
+    clearTimeout(queue.timer);
+    queue.timer = undefined;
+    if (queue.flushing) return;
+    queue.flushing = (async () => {
+      while (queue.waiting.length > 0) {
+        const batch = queue.waiting;
+        queue.waiting = [];
+        let results: unknown[] = [];
+        let error: unknown;
+        try {
+          await this.#save(key, batch, (outcome) => {
+            results = outcome;
+          });
+        } catch (failure) {
+          error = failure ?? new Error(`${key}: not saved`);
+        }
+        for (const [n, pending] of batch.entries()) pending.settle(error, results[n]);
       }
-      this.#flushing = undefined;
-      if (this.#waiting.size > 0) this.#later();
+      queue.flushing = undefined;
+      this.#queues.delete(key);
     })();
   }
 
-  /** One bulk read and one save for every key of the batch; each key on its own when that save fails. */
-  async #saveBatch(batch: Map<string, Pending<T>[]>): Promise<void> {
-    const { dapr, store } = this.#options;
-    const keys = [...batch.keys()];
-    let found: Map<string, StateItem<unknown>>;
-    try {
-      found = await dapr.getBulkState(store, keys);
-    } catch (error) {
-      for (const pending of batch.values()) settleAll(pending, error);
-      return;
-    }
-    const drafts: Array<{ key: string; results: unknown[]; item?: UpsertRequest }> = [];
-    try {
-      for (const [key, pending] of batch)
-        drafts.push({ key, ...(await this.#draft(key, pending, found.get(key))) });
-    } catch (error) {
-      for (const pending of batch.values()) settleAll(pending, error);
-      return;
-    }
-    const items = drafts.flatMap(({ item }) => (item ? [item] : []));
-    try {
-      if (items.length > 0) await dapr.saveState(store, items);
-    } catch (error) {
-      await this.#afterFailedSave(batch, drafts, error);
-      return;
-    }
-    for (const { key, results } of drafts) settleWith(batch.get(key) ?? [], results);
-  }
-
-  /**
-   * daprd tries every item of a multi-item save and fails the call when one
-   * failed, so the keys are read again: a key whose etag moved was written
-   * (by this save, or first by another process: Redis reports that as a 500)
-   * and is saved again on its own; a key whose etag did not move was not
-   * saved, and its changes fail with the error.
-   */
-  async #afterFailedSave(
-    batch: Map<string, Pending<T>[]>,
-    drafts: Array<{ key: string; results: unknown[]; item?: UpsertRequest }>,
-    error: unknown,
-  ): Promise<void> {
-    const { dapr, store } = this.#options;
-    let now: Map<string, StateItem<unknown>> | undefined;
-    try {
-      if (error instanceof DaprError)
-        now = await dapr.getBulkState(
-          store,
-          drafts.flatMap(({ item }) => (item ? [item.key] : [])),
-        );
-    } catch {
-      now = undefined;
-    }
-    await Promise.all(
-      drafts.map(async ({ key, results, item }) => {
-        const pending = batch.get(key) ?? [];
-        if (!item) settleWith(pending, results);
-        else if (now && now.get(key)?.etag !== item.etag) await this.#saveAlone(key, pending);
-        else settleAll(pending, error);
-      }),
+  async #save(key: string, batch: Pending<T>[], done: (results: unknown[]) => void): Promise<void> {
+    const { dapr, store, parse, empty, prepare, maxAttempts } = this.#options;
+    await saveWithEtag<T>(
+      dapr,
+      store,
+      key,
+      async (current) => {
+        const stored = current ? parse(current.value) : undefined;
+        const before = stored === undefined ? undefined : JSON.stringify(stored);
+        let draft = stored === undefined ? empty() : structuredClone(stored);
+        if (prepare) draft = await prepare(key, draft);
+        done(batch.map(({ change }) => change(draft, stored)));
+        // Nothing changed (every change was already applied): no write.
+        return JSON.stringify(draft) === before ? undefined : draft;
+      },
+      maxAttempts === undefined ? {} : { maxAttempts },
     );
   }
-
-  /** The key's value with the batch's changes applied, and the item that saves it (none when nothing changed). */
-  async #draft(
-    key: string,
-    pending: Pending<T>[],
-    current: StateItem<unknown> | undefined,
-  ): Promise<{ results: unknown[]; item?: UpsertRequest }> {
-    const { parse, empty, prepare } = this.#options;
-    const stored = current ? parse(current.value) : undefined;
-    const before = stored === undefined ? undefined : JSON.stringify(stored);
-    let draft = stored === undefined ? empty() : structuredClone(stored);
-    if (prepare) draft = await prepare(key, draft);
-    const results = pending.map(({ change }) => change(draft, stored));
-    // Nothing changed (every change was already applied): no write.
-    if (JSON.stringify(draft) === before) return { results };
-    const guard = current ? { etag: current.etag } : { options: { concurrency: 'first-write' as const } };
-    return { results, item: { key, value: draft, ...guard } };
-  }
-
-  /** The key's changes saved by a guarded read-modify-write of that key alone. */
-  async #saveAlone(key: string, pending: Pending<T>[]): Promise<void> {
-    const { dapr, store, maxAttempts } = this.#options;
-    let results: unknown[] = [];
-    try {
-      await saveWithEtag<T>(
-        dapr,
-        store,
-        key,
-        async (current) => {
-          const drafted = await this.#draft(key, pending, current);
-          results = drafted.results;
-          return drafted.item?.value as T | undefined;
-        },
-        maxAttempts === undefined ? {} : { maxAttempts },
-      );
-    } catch (error) {
-      settleAll(pending, error ?? new Error(`${key}: not saved`));
-      return;
-    }
-    settleWith(pending, results);
-  }
-}
-
-function settleWith<T>(pending: readonly Pending<T>[], results: readonly unknown[]): void {
-  for (const [n, p] of pending.entries()) p.settle(undefined, results[n]);
-}
-
-function settleAll<T>(pending: readonly Pending<T>[], error: unknown): void {
-  for (const p of pending) p.settle(error ?? new Error('not saved'));
 }

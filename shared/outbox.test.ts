@@ -232,7 +232,7 @@ describe('Outbox', () => {
   it('an intent that cannot be saved fails the write before its record is touched', async () => {
     const dapr = new FakeDaprGateway();
     const outbox = outboxOn(dapr);
-    dapr.failNext('getBulkState', new DaprError(500, 'ERR_STATE_GET', 'store down'));
+    dapr.failNext('getState', new DaprError(500, 'ERR_STATE_GET', 'store down'));
     await expect(outbox.intend('a', 1)).rejects.toThrow('store down');
   });
 });
