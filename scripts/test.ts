@@ -51,7 +51,7 @@ try {
   console.log(
     `  daprd and scheduler ready in ${binaries.daprd.replace(/\/daprd$/, '')} (${Date.now() - started} ms)`,
   );
-  // Before any test: the unit suite runs `jaeger validate`, and a first build (about 3 minutes) must not count against a test's timeout.
+  // Before any test: the unit suite runs `jaeger validate`, and a first build (about 5 minutes) must not count against a test's timeout.
   console.log('\n▶ Jaeger v2 (built from the Go module proxy on first use)');
   console.log(`  ${await jaegerBinary((line) => console.log(`  ${line}`))}`);
   if (!(await run('Bundles (npm run build)', ['build.mjs']))) throw new Error('the build failed');

@@ -15,7 +15,7 @@ export function jaegerBinary(log: (line: string) => void = console.log): Promise
     files: ['go.mod', 'go.sum'],
     log: (line) => log(`[observability] ${line}`),
     announce:
-      'building Jaeger v2 from the Go module proxy (about 3 minutes the first time on a quiet machine)',
+      'building Jaeger v2 from the Go module proxy (about 5 minutes the first time on a quiet machine)',
   });
 }
 
