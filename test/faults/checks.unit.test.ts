@@ -378,8 +378,9 @@ describe('a scenario over every task', () => {
   });
 
   it('counts the deliveries behind missing events and follow-ups: one per task whose follow-ups alone are missing', () => {
-    // Seed 1206059904 on embedded: daprd died while onTaskEvent handled a task.created with remindAt. Its
-    // activity was written, its reminder never scheduled, and pubsub.in-memory does not redeliver.
+    // The shape of seed 1206059904 on embedded (kill daprd): a task.created with remindAt whose activity
+    // entry is there and whose reminder never came, as when daprd dies between the two steps of its
+    // handling (the order onTaskEvent had then) and pubsub.in-memory does not redeliver.
     const remindAt = task(0, { remindAt: at(8) });
     const second = '1e8fad5b-d9cb-469f-a165-70867728950e';
     const runs: TaskRun[] = [

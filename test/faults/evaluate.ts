@@ -150,8 +150,9 @@ export function evaluate(
  * Events a fault may cost by the profile's own design: pubsub.in-memory is
  * daprd's memory, so a SIGKILL of daprd loses what it had taken but not yet
  * delivered (one delivery in flight per subscription), or cuts short one
- * onTaskEvent was handling (its activity written, its reminder not yet
- * scheduled: the broker never redelivers). That profile's figure is
+ * onTaskEvent was handling (the broker never redelivers): the event is then
+ * missing from its task's activity, and its reminder may be too. That
+ * profile's figure is
  * reported, bounded by one delivery per kill, and stated in the README;
  * every other pairing of profile and fault allows none.
  */
