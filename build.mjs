@@ -55,6 +55,7 @@ const results = await Promise.all(
       format: 'esm',
       minify: true,
       sourcemap: 'linked',
+      sourcesContent: false,
       legalComments: 'none',
       // Some dependencies are CommonJS and call require(); give the ESM bundle one.
       banner: {
