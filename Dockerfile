@@ -10,6 +10,7 @@ COPY package.json package-lock.json ./
 RUN npm ci --ignore-scripts && npm rebuild esbuild
 COPY tsconfig.json build.mjs apps.ts main.ts ./
 COPY shared ./shared
+COPY tasks ./tasks
 COPY functions ./functions
 RUN node build.mjs
 

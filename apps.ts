@@ -13,6 +13,7 @@ import { reminderJob } from './functions/reminderJob/index.ts';
 import { scheduleReminder } from './functions/scheduleReminder/index.ts';
 import { updateTask } from './functions/updateTask/index.ts';
 import type { FunctionDefinition } from './shared/function.ts';
+import type { TaskContext } from './tasks/app.ts';
 
 /**
  * Which functions ship together: one entry is one bundle, one Dapr app-id and
@@ -38,14 +39,16 @@ export const apps = {
   'task-events': [onTaskEvent, onDeadLetter],
   'task-reminders': [reminderJob, scheduleReminder],
   'task-cron': [cronBinding],
-} as const satisfies Record<string, readonly FunctionDefinition[]>;
+} as const satisfies Record<string, readonly FunctionDefinition<TaskContext>[]>;
 
 export type AppName = keyof typeof apps;
 
-export const allFunctions: readonly FunctionDefinition[] = [...new Set(Object.values(apps).flat())];
+export const allFunctions: readonly FunctionDefinition<TaskContext>[] = [
+  ...new Set(Object.values(apps).flat()),
+];
 
 /** The functions of an app, of a single function by name, or of `all` (the embedded default). */
-export function selectFunctions(name: string): readonly FunctionDefinition[] | undefined {
+export function selectFunctions(name: string): readonly FunctionDefinition<TaskContext>[] | undefined {
   if (name === 'all') return allFunctions;
   if (name in apps) return apps[name as AppName];
   const single = allFunctions.find((fn) => fn.name === name);

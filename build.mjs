@@ -33,7 +33,7 @@ if (units.length < only.length) throw new Error(`no such bundle: ${only.join(', 
 
 function entry(name, functions) {
   const imports = functions.map((fn) => `import { ${fn} } from './functions/${fn}/index.ts';`).join('\n');
-  return `import { serve } from './shared/server.ts';\n${imports}\nserve({ name: ${JSON.stringify(name)}, functions: [${functions.join(', ')}] });\n`;
+  return `import { serve } from './shared/server.ts';\nimport { taskApp } from './tasks/app.ts';\n${imports}\nserve({ name: ${JSON.stringify(name)}, app: taskApp, functions: [${functions.join(', ')}] });\n`;
 }
 
 if (only.length === 0) await rm(outdir, { recursive: true, force: true });

@@ -5,6 +5,7 @@
  */
 import { allFunctions, apps, selectFunctions } from './apps.ts';
 import { serve } from './shared/server.ts';
+import { taskApp } from './tasks/app.ts';
 
 const name = process.argv[2] ?? process.env.TASKS_UNIT ?? 'all';
 const functions = selectFunctions(name);
@@ -13,4 +14,4 @@ if (!functions) {
   process.stderr.write(`Unknown app or function "${name}". Choose one of: ${choices.join(', ')}\n`);
   process.exit(2);
 }
-serve({ name, functions });
+serve({ name, app: taskApp, functions });

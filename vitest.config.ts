@@ -9,6 +9,7 @@ export default defineConfig({
           include: [
             'functions/**/*.test.ts',
             'shared/**/*.test.ts',
+            'tasks/**/*.test.ts',
             'scripts/**/*.test.ts',
             'deploy/**/*.test.ts',
             'observability/**/*.test.ts',

@@ -7,7 +7,7 @@ import { outboxSweep } from '../functions/outboxSweep/index.ts';
 import { KAFKA_PARTITIONS } from '../scripts/lib/infra.ts';
 import { kustomizeBuild } from '../scripts/lib/kustomize.ts';
 import { projectRoot } from '../scripts/lib/stack.ts';
-import { configSchema } from '../shared/config.ts';
+import { runtimeConfigSchema } from '../shared/config.ts';
 import {
   containerEnv,
   type Manifest,
@@ -72,7 +72,7 @@ describe('Kubernetes and KEDA manifests', () => {
     expect(annotations['dapr.io/enabled']).toBe('true');
     expect(annotations['dapr.io/app-id']).toBe(app);
     expect(annotations['dapr.io/app-port']).toBe(String(port.containerPort));
-    expect(port.containerPort).toBe(configSchema.parse({ APP_API_TOKEN: 'x'.repeat(16) }).PORT);
+    expect(port.containerPort).toBe(runtimeConfigSchema.parse({ APP_API_TOKEN: 'x'.repeat(16) }).PORT);
     expect(annotations['dapr.io/app-health-check-path']).toBe('/healthz');
     expect(
       find('Configuration', annotations['dapr.io/config']),

@@ -21,7 +21,7 @@ import { ensureCommand } from '../scripts/lib/infra.ts';
 import { kustomizeBuild } from '../scripts/lib/kustomize.ts';
 import { jaegerBinary } from '../scripts/lib/observability.ts';
 import { projectRoot } from '../scripts/lib/stack.ts';
-import { configSchema } from '../shared/config.ts';
+import { runtimeConfigSchema } from '../shared/config.ts';
 
 /**
  * observability/ on a cluster: every Kubernetes manifest under it is validated
@@ -388,7 +388,7 @@ describe('Observability manifests (observability/)', () => {
       const [container] = pod.spec.containers;
       const env = containerEnv(container);
       const metricsPort = Number(env.METRICS_PORT);
-      expect(metricsPort).toBe(configSchema.parse({ APP_API_TOKEN: 'x'.repeat(16) }).METRICS_PORT);
+      expect(metricsPort).toBe(runtimeConfigSchema.parse({ APP_API_TOKEN: 'x'.repeat(16) }).METRICS_PORT);
       const port = container.ports.find((p: Manifest) => p.containerPort === metricsPort);
       expect(port?.name).toBe(keeps(scrapeJob('app'), '__meta_kubernetes_pod_container_port_name'));
       // daprd's metrics, which the job `daprd` finds by the port the injector names dapr-metrics.

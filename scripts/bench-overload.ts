@@ -30,7 +30,7 @@ import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { configSchema } from '../shared/config.ts';
+import { runtimeConfigSchema } from '../shared/config.ts';
 import { testResources } from '../test/integration/resources.ts';
 import { fmt, percentile } from './bench/report.ts';
 import { Scope } from './lib/processes.ts';
@@ -49,7 +49,7 @@ const rampSeconds = 3;
 const memoryLimitMiB = 256;
 const nodeOptions = process.env.APP_NODE_OPTIONS ?? '--max-old-space-size=128 --max-semi-space-size=1';
 /** The app's settings: its defaults, or what this script's environment (which the app inherits) sets. */
-const settings = configSchema.parse({ ...process.env, APP_API_TOKEN: 'x'.repeat(16) });
+const settings = runtimeConfigSchema.parse({ ...process.env, APP_API_TOKEN: 'x'.repeat(16) });
 
 interface Created {
   id: string;

@@ -1,13 +1,13 @@
 import { Hono } from 'hono';
 import { describe, expect, it } from 'vitest';
 import { allFunctions } from '../apps.ts';
+import { createTestApp, TEST_APP_TOKEN } from '../tasks/testing.ts';
 import {
   type AdmissionLimits,
   admission,
   OVERLOAD_RETRY_AFTER_SECONDS,
   type ShedReason,
 } from './admission.ts';
-import { createTestApp, TEST_APP_TOKEN } from './testing.ts';
 
 function deferred() {
   let resolve = () => {};
@@ -149,7 +149,7 @@ describe('admission', () => {
 
 describe('admission in the router', () => {
   it('sheds clients only: health, documents and daprd are answered while every slot is taken', async () => {
-    const app = createTestApp(allFunctions, { MAX_INFLIGHT_REQUESTS: 1, MAX_QUEUED_REQUESTS: 0 });
+    const app = createTestApp(allFunctions, { MAX_INFLIGHT_REQUESTS: '1', MAX_QUEUED_REQUESTS: '0' });
     const { promise: held, resolve: unhold } = deferred();
     const getState = app.dapr.getState.bind(app.dapr);
     app.dapr.getState = async (store, key) => {

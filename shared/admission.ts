@@ -1,5 +1,5 @@
 import type { Context, MiddlewareHandler } from 'hono';
-import type { Config } from './config.ts';
+import type { RuntimeConfig } from './config.ts';
 import { Problem } from './problem.ts';
 
 export interface AdmissionLimits {
@@ -12,7 +12,7 @@ export interface AdmissionLimits {
 }
 
 /** The limits an app's configuration sets. */
-export const admissionLimits = (config: Config): AdmissionLimits => ({
+export const admissionLimits = (config: RuntimeConfig): AdmissionLimits => ({
   maxInflight: config.MAX_INFLIGHT_REQUESTS,
   maxQueued: config.MAX_QUEUED_REQUESTS,
   maxWaitMs: config.MAX_QUEUE_WAIT_MS,

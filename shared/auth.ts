@@ -9,11 +9,12 @@ function sameSecret(given: string, expected: string): boolean {
 }
 
 /**
- * `Authorization: Bearer <token>` for the Task API. `currentToken` is read on
+ * `Authorization: Bearer <token>` for an app's HTTP functions; a refusal names
+ * `realm` (the app-id) in WWW-Authenticate. `currentToken` is read on
  * every request, so a token loaded (or rotated) after start-up takes effect
  * at once; while none is loaded every request is refused with 503.
  */
-export function bearerAuth(currentToken: () => string | undefined): MiddlewareHandler {
+export function bearerAuth(currentToken: () => string | undefined, realm: string): MiddlewareHandler {
   return async function bearer(c, next) {
     const expected = currentToken();
     if (expected === undefined) {
@@ -33,7 +34,7 @@ export function bearerAuth(currentToken: () => string | undefined): MiddlewareHa
         401,
         'Unauthorized',
         header ? 'The bearer token is not valid.' : 'Send the API token as "Authorization: Bearer <token>".',
-        { headers: { 'www-authenticate': 'Bearer realm="tasks"' } },
+        { headers: { 'www-authenticate': `Bearer realm="${realm}"` } },
       );
     }
     await next();

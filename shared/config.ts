@@ -2,9 +2,15 @@ import { z } from 'zod';
 
 const port = z.coerce.number().int().min(1).max(65535);
 
-/** Runtime configuration, read once from the environment and validated. */
-export const configSchema = z.object({
-  APP_ID: z.string().min(1).default('tasks'),
+/**
+ * The runtime's settings, read once from the environment and validated. An
+ * app's own settings are a schema of its own (`loadSettings`), validated
+ * beside these; an app may choose the defaults of some of these
+ * (AppDefinition.defaults).
+ */
+export const runtimeConfigSchema = z.object({
+  /** The Dapr app-id: the service name of spans and logs, the source of the CloudEvents it publishes. */
+  APP_ID: z.string().min(1).default('app'),
   PORT: port.default(8080),
   HOST: z.string().default('127.0.0.1'),
   DAPR_HOST: z.string().default('127.0.0.1'),
@@ -16,15 +22,8 @@ export const configSchema = z.object({
   STATE_STORE: z.string().min(1).default('statestore'),
   PUBSUB: z.string().min(1).default('pubsub'),
   SECRET_STORE: z.string().min(1).default('secretstore'),
-  TASK_EVENTS_TOPIC: z.string().min(1).default('task-events'),
-  /** Secret-store key that holds the Task API bearer token. */
-  API_TOKEN_SECRET: z.string().min(1).default('tasks-api-token'),
-  /** The app-id of the Task API, for functions that read tasks by service invocation; defaults to APP_ID. */
-  TASKS_API_APP_ID: z.string().min(1).optional(),
-  /** The app-id of task-reminders, which owns the reminder jobs; defaults to APP_ID. */
-  REMINDERS_APP_ID: z.string().min(1).optional(),
-  /** Output binding that delivers notifications (`create`: a file for localstorage, a POST for http). */
-  NOTIFICATIONS_BINDING: z.string().min(1).default('notifications'),
+  /** Secret-store key that holds the bearer token clients send to the HTTP functions. */
+  API_TOKEN_SECRET: z.string().min(1).default('api-token'),
   /** Bulk subscribe for topic functions that do not choose themselves; a profile switches it on. */
   PUBSUB_BULK: z
     .enum(['true', 'false'])
@@ -65,13 +64,26 @@ export const configSchema = z.object({
   METRICS_PORT: z.coerce.number().int().min(0).max(65535).default(9464),
 });
 
-export type Config = z.infer<typeof configSchema>;
+export type RuntimeConfig = z.infer<typeof runtimeConfigSchema>;
+export type RuntimeSetting = keyof RuntimeConfig;
 
-export function loadConfig(env: Record<string, string | undefined>): Config {
-  const parsed = configSchema.safeParse(env);
+export type Env = Record<string, string | undefined>;
+
+/** Settings of one part (the runtime's, or an app's) from the environment; every invalid one is named. */
+export function loadSettings<S extends z.ZodType>(schema: S, env: Env): z.infer<S> {
+  const parsed = schema.safeParse(env);
   if (!parsed.success) {
     const lines = parsed.error.issues.map((issue) => `  ${issue.path.join('.')}: ${issue.message}`);
     throw new Error(`Invalid configuration:\n${lines.join('\n')}`);
   }
   return parsed.data;
+}
+
+/** The runtime's settings; `defaults` (an app's choice) apply where the environment sets nothing. */
+export function loadRuntimeConfig(
+  env: Env,
+  defaults: Partial<Record<RuntimeSetting, string>> = {},
+): RuntimeConfig {
+  const given = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== undefined));
+  return loadSettings(runtimeConfigSchema, { ...defaults, ...given });
 }

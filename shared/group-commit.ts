@@ -22,7 +22,7 @@ export interface GroupCommitOptions<T> {
   empty: () => T;
   /**
    * Runs on the stored value before the batch's changes, in the same
-   * etag-guarded attempt (the task index seals a full page here).
+   * etag-guarded attempt (e.g. an index that seals a full page).
    */
   prepare?: (key: string, current: T) => Promise<T>;
   /** Attempts of the guarded save before the batch fails. */

@@ -1,5 +1,4 @@
 import { z } from '@hono/zod-openapi';
-import { Task } from './tasks.ts';
 
 /** RFC 9457 problem details, as every error response carries them. */
 export const ProblemDetails = z
@@ -10,42 +9,49 @@ export const ProblemDetails = z
     detail: z.string(),
     instance: z.string(),
     errors: z.array(z.object({ in: z.string(), path: z.string(), message: z.string() })).optional(),
-    taskId: z.string().optional().openapi({ description: 'On 404: the id of the task that does not exist' }),
   })
   .openapi('Problem');
 
 const problemDescriptions = {
   400: 'The request is not valid; `detail` and `errors` say what to change',
   401: 'Missing or wrong bearer token',
-  404: 'No such task',
+  404: 'Not found',
   412: 'If-Match does not match the current ETag',
   413: 'Body too large',
   415: 'Body is not JSON',
   503: 'The sidecar or its store is unavailable; retry after Retry-After seconds',
 } as const;
 
-/** OpenAPI responses for the given error statuses. */
-export function problemResponses<const S extends keyof typeof problemDescriptions>(...statuses: S[]) {
-  const responses = {} as Record<S, ProblemResponse>;
-  for (const status of statuses) {
-    responses[status] = {
-      description: problemDescriptions[status],
-      content: { 'application/problem+json': { schema: ProblemDetails } },
-    };
-  }
-  return responses;
-}
+export type ProblemStatus = keyof typeof problemDescriptions;
 
-interface ProblemResponse {
+interface ProblemResponse<P extends z.ZodType> {
   description: string;
-  content: { 'application/problem+json': { schema: typeof ProblemDetails } };
+  content: { 'application/problem+json': { schema: P } };
 }
 
-export const taskResponse = (description: string) => ({
-  description,
-  headers: z.object({ ETag: z.string().openapi({ description: 'Current version; send as If-Match' }) }),
-  content: { 'application/json': { schema: Task } },
-});
+/**
+ * `problemResponses(...statuses)`, the OpenAPI responses for those error
+ * statuses, with an app's own problem schema (ProblemDetails extended) and
+ * descriptions where it says more than the runtime's.
+ */
+export function problemResponsesWith<P extends z.ZodType>(
+  schema: P,
+  descriptions: Partial<Record<ProblemStatus, string>> = {},
+) {
+  return <const S extends ProblemStatus>(...statuses: S[]) => {
+    const responses = {} as Record<S, ProblemResponse<P>>;
+    for (const status of statuses) {
+      responses[status] = {
+        description: descriptions[status] ?? problemDescriptions[status],
+        content: { 'application/problem+json': { schema } },
+      };
+    }
+    return responses;
+  };
+}
+
+/** OpenAPI responses for the given error statuses. */
+export const problemResponses = problemResponsesWith(ProblemDetails);
 
 export const jsonBody = <T extends z.ZodType>(schema: T) => ({
   required: true,

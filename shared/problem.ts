@@ -12,7 +12,7 @@ export interface ProblemOptions {
  * response (RFC 9457). Anything else that escapes a handler is a 500.
  *
  * @example
- * throw new Problem(404, 'Task not found', `No task has the id ${id}.`);
+ * throw new Problem(404, 'Not Found', `No order has the id ${id}.`);
  */
 export class Problem extends Error {
   readonly status: ContentfulStatusCode;

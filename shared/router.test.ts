@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { allFunctions } from '../apps.ts';
+import { createTestApp, TEST_APP_TOKEN } from '../tasks/testing.ts';
 import { badRequests } from '../test/bad-requests.ts';
 import { DaprError, SidecarUnreachableError } from './dapr.ts';
-import { createTestApp, TEST_APP_TOKEN } from './testing.ts';
 
 describe('router', () => {
   it.each(badRequests)(
@@ -141,7 +141,7 @@ describe('router', () => {
   });
 
   it('switches bulk subscribe on for the profile with PUBSUB_BULK', async () => {
-    const { raw } = createTestApp(allFunctions, { PUBSUB_BULK: true });
+    const { raw } = createTestApp(allFunctions, { PUBSUB_BULK: 'true' });
     const subscriptions = await (
       await raw('/dapr/subscribe', { headers: { 'dapr-api-token': TEST_APP_TOKEN } })
     ).json();
@@ -151,7 +151,7 @@ describe('router', () => {
   });
 
   it('answers a client 503 with Retry-After when the sidecar does not answer within REQUEST_TIMEOUT_MS', async () => {
-    const { call, dapr } = createTestApp(allFunctions, { REQUEST_TIMEOUT_MS: 200 });
+    const { call, dapr } = createTestApp(allFunctions, { REQUEST_TIMEOUT_MS: '200' });
     // A store that stopped answering (SIGSTOP): every sidecar call hangs.
     dapr.getState = () => new Promise(() => {});
     const started = Date.now();

@@ -1,10 +1,11 @@
-import { OpenAPIHono } from '@hono/zod-openapi';
+import { OpenAPIHono, type RouteConfig } from '@hono/zod-openapi';
 import type { MiddlewareHandler } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { HTTPException } from 'hono/http-exception';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import type { ZodError } from 'zod';
 import { admission, admissionLimits } from './admission.ts';
+import type { AppDefinition } from './app.ts';
 import { bearerAuth, daprAppToken } from './auth.ts';
 import { isSidecarFailure } from './dapr.ts';
 import { renderDocs } from './docs.ts';
@@ -19,10 +20,12 @@ import { Problem, SIDECAR_RETRY_AFTER_SECONDS, sidecarUnavailable } from './prob
 import { countRequestShed, invocation, setOutcome } from './telemetry.ts';
 import { isTriggerPath, mountEventTriggers } from './triggers.ts';
 
-export interface RouterOptions {
-  deps: Deps;
-  functions: readonly FunctionDefinition[];
-  /** The Task API bearer token, once loaded from the secret store. */
+export interface RouterOptions<C extends object> {
+  /** The app's document info and subject attribute. */
+  app: Pick<AppDefinition<C>, 'title' | 'version' | 'description' | 'subjectAttribute'>;
+  deps: Deps<C>;
+  functions: readonly FunctionDefinition<C>[];
+  /** The bearer token clients send, once loaded from the secret store. */
   apiToken: () => string | undefined;
   /** Named readiness checks; `/readyz` is 200 only when all are true. */
   readiness: () => Promise<Record<string, boolean>>;
@@ -33,8 +36,15 @@ export interface RouterOptions {
  * their OpenAPI document, daprd's subscription, job and binding routes,
  * health, auth, and the single error path (RFC 9457 problem details).
  */
-export function createRouter({ deps, functions, apiToken, readiness }: RouterOptions): OpenAPIHono<AppEnv> {
-  const app = new OpenAPIHono<AppEnv>({ defaultHook: rejectInvalid });
+export function createRouter<C extends object>({
+  app: definition,
+  deps,
+  functions,
+  apiToken,
+  readiness,
+}: RouterOptions<C>): OpenAPIHono<AppEnv<C>> {
+  const app = new OpenAPIHono<AppEnv<C>>({ defaultHook: rejectInvalid });
+  const subject = definition.subjectAttribute;
 
   app.use(async function context(c, next) {
     c.set('deps', deps);
@@ -69,22 +79,18 @@ export function createRouter({ deps, functions, apiToken, readiness }: RouterOpt
     return c.json({ status: ready ? 'ready' : 'not ready', checks }, ready ? 200 : 503);
   });
 
-  const bearer = bearerAuth(apiToken);
+  const bearer = bearerAuth(apiToken, deps.config.APP_ID);
   const onlyDaprd = daprAppToken(deps.config.APP_API_TOKEN);
   // Only clients' routes are shed: health, the documents and everything daprd calls never wait for a slot.
   const admit = admission(admissionLimits(deps.config), countRequestShed);
   for (const fn of functions.filter(isHttpFunction))
-    mountHttpFunction(app, fn, fn.trigger.caller === 'daprd' ? onlyDaprd : bearer, admit);
-  mountEventTriggers(app, functions, deps);
+    mountHttpFunction(app, fn, fn.trigger.caller === 'daprd' ? onlyDaprd : bearer, admit, subject);
+  mountEventTriggers(app, functions, deps, subject);
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearerAuth', { type: 'http', scheme: 'bearer' });
   const documentConfig = {
     openapi: '3.1.0',
-    info: {
-      title: 'Tasks on Dapr',
-      version: '0.1.0',
-      description: 'A Task API built as functions on the Dapr sidecar. Errors are RFC 9457 problem details.',
-    },
+    info: { title: definition.title, version: definition.version, description: definition.description },
   };
   app.doc31('/openapi.json', documentConfig);
   app.get('/docs', (c) =>
@@ -133,16 +139,17 @@ export function createRouter({ deps, functions, apiToken, readiness }: RouterOpt
   return app;
 }
 
-function mountHttpFunction(
-  app: OpenAPIHono<AppEnv>,
-  fn: HttpFunction,
+function mountHttpFunction<C extends object>(
+  app: OpenAPIHono<AppEnv<C>>,
+  fn: HttpFunction<RouteConfig, C>,
   auth: MiddlewareHandler,
   admit: MiddlewareHandler,
+  subject: string | undefined,
 ) {
   const route = fn.trigger.route;
   const internal = fn.trigger.caller === 'daprd';
   // A shed request costs no span: requests_shed_total counts it.
-  const middleware: MiddlewareHandler[] = [...(internal ? [] : [admit]), traced(fn), auth];
+  const middleware: MiddlewareHandler[] = [...(internal ? [] : [admit]), traced(fn, subject), auth];
   if (route.request?.body) middleware.push(requireJson);
   app.openapi(
     {
@@ -159,7 +166,10 @@ function mountHttpFunction(
  * The invocation's span (parent: the caller's or daprd's `traceparent`) and
  * its logger: the rest of the request, errors included, runs inside it.
  */
-function traced(fn: HttpFunction): MiddlewareHandler<AppEnv> {
+function traced<C extends object>(
+  fn: HttpFunction<RouteConfig, C>,
+  subject: string | undefined,
+): MiddlewareHandler<AppEnv<C>> {
   const kind = { name: fn.name, trigger: 'http' as const };
   return async function traced(c, next) {
     const attributes = { 'http.request.method': c.req.method, 'http.route': fn.trigger.route.path };
@@ -167,14 +177,18 @@ function traced(fn: HttpFunction): MiddlewareHandler<AppEnv> {
       c.set('log', c.var.deps.log.child({ function: fn.name }));
       await next();
       const status = c.res.status;
-      const taskId = (c.req.param() as Record<string, string>).id ?? taskIdOf(c.res.headers.get('location'));
-      span.setAttributes({ 'http.response.status_code': status, ...(taskId ? { 'task.id': taskId } : {}) });
+      span.setAttribute('http.response.status_code', status);
+      if (subject) {
+        const id = (c.req.param() as Record<string, string>).id ?? lastSegment(c.res.headers.get('location'));
+        if (id) span.setAttribute(subject, id);
+      }
       setOutcome(span, status >= 500 ? 'error' : 'success', status >= 500 ? `HTTP ${status}` : undefined);
     });
   };
 }
 
-const taskIdOf = (location: string | null) => location?.match(/^\/tasks\/([^/]+)$/)?.[1];
+/** The last path segment of a Location (`/orders/<id>` → `<id>`). */
+const lastSegment = (location: string | null) => location?.match(/^\/(?:[^/?#]+\/)*([^/?#]+)$/)?.[1];
 
 const requireJson: MiddlewareHandler = async function requireJson(c, next) {
   const type = c.req.header('content-type') ?? '';
@@ -205,7 +219,7 @@ function rejectInvalid(result: { success: boolean; error?: ZodError; target: str
  * The methods each mounted path answers, for 405's `Allow`; HEAD wherever GET
  * is (Hono answers HEAD with the GET route).
  */
-function methodsByPath(app: OpenAPIHono<AppEnv>): (path: string) => string[] {
+function methodsByPath<C extends object>(app: OpenAPIHono<AppEnv<C>>): (path: string) => string[] {
   const routes = app.routes
     .filter((route) => route.method !== 'ALL')
     .map((route) => ({

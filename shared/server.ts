@@ -1,64 +1,63 @@
 import { serve as serveNode } from '@hono/node-server';
-import { loadConfig } from './config.ts';
+import type { AppDefinition } from './app.ts';
+import { type Env, loadRuntimeConfig } from './config.ts';
 import { createHttpGateway } from './dapr.ts';
-import type { Deps, FunctionDefinition } from './function.ts';
+import type { Deps, FunctionDefinition, RuntimeDeps } from './function.ts';
 import { createLogger } from './log.ts';
-import { createRemindersClient } from './reminders.ts';
 import { createRouter } from './router.ts';
 import { watchSecret } from './secret.ts';
-import { TaskStore } from './task-store.ts';
-import { createTasksApi } from './tasks-client.ts';
 import { zeroCounters } from './telemetry.ts';
 import { startTelemetry } from './telemetry-sdk.ts';
 import { uuidv7 } from './uuid.ts';
 
-export interface ServeOptions {
+export interface ServeOptions<C extends object> {
   /** What runs: an app name from apps.ts or a single function's name. */
   name: string;
-  functions: readonly FunctionDefinition[];
-  env?: Record<string, string | undefined>;
+  /** The app the functions belong to: its context factory and what the runtime asks of it. */
+  app: AppDefinition<C>;
+  functions: readonly FunctionDefinition<C>[];
+  env?: Env;
 }
 
 /**
  * Runs a list of functions as one HTTP server for daprd: the process a
  * Kubernetes Deployment (or `npm start`) runs. Stops cleanly on SIGTERM/SIGINT.
  */
-export function serve({ name, functions, env = process.env }: ServeOptions) {
-  const config = loadConfig(env);
+export function serve<C extends object>({
+  name,
+  app: definition,
+  functions,
+  env = process.env,
+}: ServeOptions<C>) {
+  const config = loadRuntimeConfig(env, definition.defaults);
   // Before anything serves: every invocation's span needs the SDK (OTEL_* variables); the service is the app-id, as daprd names it.
   const telemetry = startTelemetry(config.APP_ID, env, {
     metrics: { host: config.HOST, port: config.METRICS_PORT },
   });
   zeroCounters(functions);
+  definition.zeroCounters?.(functions);
   const log = createLogger({ app: config.APP_ID, unit: name });
   const dapr = createHttpGateway({
     baseUrl: `http://${config.DAPR_HOST}:${config.DAPR_HTTP_PORT}`,
     apiToken: config.DAPR_API_TOKEN,
     timeoutMs: config.DAPR_TIMEOUT_MS,
   });
-  // The API token guards the HTTP functions and lets job and binding functions call the Task API.
+  // The API token guards the HTTP functions and lets job and binding functions call the app's HTTP API.
   const needsToken = functions.some((fn) => fn.trigger.kind !== 'topic');
-  const apiToken = needsToken
-    ? watchSecret(dapr, config.SECRET_STORE, config.API_TOKEN_SECRET, log)
-    : undefined;
-  const deps: Deps = {
-    config,
-    dapr,
-    tasks: TaskStore.fromConfig(dapr, config, log),
-    tasksApi: createTasksApi(dapr, config.TASKS_API_APP_ID ?? config.APP_ID, () => apiToken?.current()),
-    reminders: createRemindersClient(dapr, config.REMINDERS_APP_ID ?? config.APP_ID),
-    log,
-    now: () => new Date(),
-    newId: () => uuidv7(),
-  };
+  const token = needsToken ? watchSecret(dapr, config.SECRET_STORE, config.API_TOKEN_SECRET, log) : undefined;
+  const apiToken = () => token?.current();
+  const runtime: RuntimeDeps = { config, dapr, log, now: () => new Date(), newId: () => uuidv7() };
+  const context = definition.context({ ...runtime, apiToken, env });
+  const deps: Deps<C> = { ...context, ...runtime };
 
   const app = createRouter({
+    app: definition,
     deps,
     functions,
-    apiToken: () => apiToken?.current(),
+    apiToken,
     readiness: async () => ({
       sidecar: await dapr.isOutboundReady(),
-      ...(apiToken ? { apiToken: apiToken.current() !== undefined } : {}),
+      ...(token ? { apiToken: token.current() !== undefined } : {}),
     }),
   });
 
@@ -71,11 +70,10 @@ export function serve({ name, functions, env = process.env }: ServeOptions) {
 
   const stop = (signal: string) => {
     log.info('stopping', { signal });
-    apiToken?.stop();
+    token?.stop();
     server.close(() => {
-      // Events being published and spans still in the batch go out before the process ends.
-      void deps.tasks
-        .settled()
+      // The app's work after its answers (events being published) and the spans still in the batch go out before the process ends.
+      void Promise.resolve(definition.settled?.(context))
         .then(() => telemetry.shutdown())
         .finally(() => process.exit(0));
     });

@@ -5,11 +5,12 @@ import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { createTask } from '../functions/createTask/index.ts';
 import { getTask } from '../functions/getTask/index.ts';
 import { onTaskEvent } from '../functions/onTaskEvent/index.ts';
+import { zeroTaskCounters } from '../tasks/metrics.ts';
+import { createTestApp } from '../tasks/testing.ts';
 import { createHttpGateway } from './dapr.ts';
 import { createLogger } from './log.ts';
 import { invocation, setOutcome, traceHeaders, zeroCounters } from './telemetry.ts';
 import { startTelemetry } from './telemetry-sdk.ts';
-import { createTestApp } from './testing.ts';
 
 const exporter = new tracing.InMemorySpanExporter();
 const prometheus = new PrometheusExporter({ preventServerStart: true, withoutScopeInfo: true });
@@ -217,10 +218,13 @@ describe('telemetry', () => {
 
   it('exports the counters alerts rate() on at 0 from the start, so their first rise is seen', async () => {
     expect(await scrape()).not.toMatch(/^task_events_dead_lettered_total/m);
-    zeroCounters([
+    const fns = [
       { name: 'onDeadLetter', trigger: { kind: 'topic' } },
       { name: 'neverInvoked', trigger: { kind: 'job' } },
-    ]);
+    ] as const;
+    // The runtime's counters, then the app's own (as serve() does with AppDefinition.zeroCounters).
+    zeroCounters(fns);
+    zeroTaskCounters(fns);
     const text = await scrape();
     expect(text).toMatch(/^task_events_dead_lettered_total 0$/m);
     expect(text).toMatch(
@@ -238,7 +242,7 @@ describe('requests_shed_total', () => {
     const before = await scrape();
     expect(before).toMatch(/^requests_shed_total\{reason="full"\} \d+$/m);
     expect(before).toMatch(/^requests_shed_total\{reason="waited"\} \d+$/m);
-    const { call, dapr } = createTestApp([getTask], { MAX_INFLIGHT_REQUESTS: 1, MAX_QUEUED_REQUESTS: 0 });
+    const { call, dapr } = createTestApp([getTask], { MAX_INFLIGHT_REQUESTS: '1', MAX_QUEUED_REQUESTS: '0' });
     let release = () => {};
     const held = new Promise<void>((resolve) => {
       release = resolve;

@@ -1,8 +1,7 @@
 import {
   type Attributes,
-  type Counter,
   context,
-  type Histogram,
+  type Meter,
   type MeterProvider,
   metrics,
   propagation,
@@ -12,7 +11,7 @@ import {
   trace,
 } from '@opentelemetry/api';
 import { type ShedReason, shedReasons } from './admission.ts';
-import type { TriggerKind } from './function.ts';
+import type { TriggerKind } from './trigger-kind.ts';
 
 /** How one invocation ended, as its span and its log lines say it. */
 export type Outcome = 'success' | 'retry' | 'drop' | 'error';
@@ -20,63 +19,39 @@ export type Outcome = 'success' | 'retry' | 'drop' | 'error';
 const tracer = () => trace.getTracer('tasks-on-dapr');
 
 /**
- * The app's instruments, made from the meter provider registered at start
- * (made again if another one is registered, as in tests). Prometheus names:
- * faas_invocations_total and faas_invocation_duration_seconds (by function,
- * trigger and outcome), tasks_created_total, task_events_processed_total (by
- * type), task_events_dead_lettered_total, requests_shed_total (by reason).
+ * Instruments made by `make` from the meter provider registered at start,
+ * made again if another one is registered (as in tests). The runtime's own
+ * and an app's (tasks/metrics.ts) are made this way.
  */
-function instruments() {
-  const provider = metrics.getMeterProvider();
-  if (made?.provider !== provider) {
-    const meter = provider.getMeter('tasks-on-dapr');
-    made = {
-      provider,
-      invocations: meter.createCounter('faas.invocations', { description: 'Function invocations' }),
-      duration: meter.createHistogram('faas.invocation.duration.seconds', {
-        description: 'Function invocation time',
-        unit: 's',
-        advice: { explicitBucketBoundaries: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10] },
-      }),
-      created: meter.createCounter('tasks.created', { description: 'Tasks created' }),
-      processed: meter.createCounter('task_events.processed', { description: 'Task events handled' }),
-      deadLettered: meter.createCounter('task_events.dead_lettered', { description: 'Events dead-lettered' }),
-      outboxFailed: meter.createCounter('outbox.publish_failures', {
-        description: 'Publishes of a record’s events that failed after its save (left to the sweep)',
-      }),
-      shed: meter.createCounter('requests.shed', {
-        description: 'Client requests answered 503 by admission control, by reason',
-      }),
-      outboxSwept: meter.createCounter('outbox.swept', {
-        description:
-          'Records whose events the outbox sweep published (a crash or a failed publish left them)',
-      }),
-    };
-  }
-  return made;
+export function instrumentsOf<T>(make: (meter: Meter) => T): () => T {
+  let made: { provider: MeterProvider; instruments: T } | undefined;
+  return () => {
+    const provider = metrics.getMeterProvider();
+    if (made?.provider !== provider)
+      made = { provider, instruments: make(provider.getMeter('tasks-on-dapr')) };
+    return made.instruments;
+  };
 }
-let made:
-  | (Record<
-      'invocations' | 'created' | 'processed' | 'deadLettered' | 'outboxFailed' | 'outboxSwept' | 'shed',
-      Counter
-    > & {
-      provider: MeterProvider;
-      duration: Histogram;
-    })
-  | undefined;
+
+/**
+ * The runtime's instruments. Prometheus names: faas_invocations_total and
+ * faas_invocation_duration_seconds (by function, trigger and outcome),
+ * requests_shed_total (by reason).
+ */
+const instruments = instrumentsOf((meter) => ({
+  invocations: meter.createCounter('faas.invocations', { description: 'Function invocations' }),
+  duration: meter.createHistogram('faas.invocation.duration.seconds', {
+    description: 'Function invocation time',
+    unit: 's',
+    advice: { explicitBucketBoundaries: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10] },
+  }),
+  shed: meter.createCounter('requests.shed', {
+    description: 'Client requests answered 503 by admission control, by reason',
+  }),
+}));
 
 const outcomes = new WeakMap<Span, Outcome>();
 
-/** Counts a task created (createTask). */
-export const countTaskCreated = () => instruments().created.add(1);
-/** Counts an event onTaskEvent handled, by CloudEvent type. */
-export const countEventProcessed = (type: string) => instruments().processed.add(1, { type });
-/** Counts an event that reached the dead-letter topic. */
-export const countDeadLetter = () => instruments().deadLettered.add(1);
-/** Counts a publish of a record's events that failed after the record's save. */
-export const countOutboxPublishFailure = () => instruments().outboxFailed.add(1);
-/** Counts records whose events the outbox sweep published. */
-export const countOutboxSwept = (records: number) => instruments().outboxSwept.add(records);
 /** Counts a client request shed by admission control. */
 export const countRequestShed = (reason: ShedReason) => instruments().shed.add(1, { reason });
 
@@ -85,20 +60,15 @@ export const countRequestShed = (reason: ShedReason) => instruments().shed.add(1
  * invocation. Prometheus' rate() and increase() only see a counter rise from a
  * sample it already has: without these zeros, the first error or dead letter
  * after a start would never show in a rate, and the alerts on them (error
- * ratio, dead letters) would miss it.
+ * ratio, dead letters) would miss it. An app zeroes its own counters the same
+ * way (AppDefinition.zeroCounters).
  */
 export function zeroCounters(fns: ReadonlyArray<{ name: string; trigger: { kind: TriggerKind } }>) {
-  const { invocations, created, deadLettered, outboxFailed, outboxSwept, shed } = instruments();
+  const { invocations, shed } = instruments();
   for (const fn of fns)
     for (const outcome of ['success', 'error'] as const)
       invocations.add(0, { function: fn.name, trigger: fn.trigger.kind, outcome });
-  if (fns.some((fn) => fn.name === 'createTask')) created.add(0);
   if (fns.some((fn) => fn.trigger.kind === 'http')) for (const reason of shedReasons) shed.add(0, { reason });
-  if (fns.some((fn) => fn.name === 'onDeadLetter')) deadLettered.add(0);
-  if (fns.some((fn) => fn.name === 'outboxSweep')) {
-    outboxFailed.add(0);
-    outboxSwept.add(0);
-  }
 }
 
 /** W3C trace context fields, from request headers or a CloudEvent's attributes. */

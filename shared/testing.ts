@@ -1,12 +1,9 @@
-import type { Config } from './config.ts';
-import { configSchema } from './config.ts';
+import type { AppDefinition } from './app.ts';
+import { type Env, loadRuntimeConfig } from './config.ts';
 import { FakeDaprGateway } from './fake-dapr.ts';
-import type { Deps, FunctionDefinition } from './function.ts';
+import type { Deps, FunctionDefinition, RuntimeDeps } from './function.ts';
 import { silentLogger } from './log.ts';
-import { createRemindersClient } from './reminders.ts';
 import { createRouter } from './router.ts';
-import { TaskStore } from './task-store.ts';
-import { createTasksApi } from './tasks-client.ts';
 
 /** A response whose JSON body tests read without declaring its type first. */
 // biome-ignore lint/suspicious/noExplicitAny: assertions check the shape
@@ -16,20 +13,24 @@ export const TEST_API_TOKEN = 'test-api-token';
 export const TEST_APP_TOKEN = 'test-app-token-0123456789';
 
 /**
- * A router over the given functions with a FakeDaprGateway, for unit tests
- * through `app.request()`: no server, no sidecar.
+ * A router over the given functions of `app` with a FakeDaprGateway, for
+ * unit tests through `app.request()`: no server, no sidecar. `env` sets
+ * settings, the runtime's and the app's, as the environment would.
  */
-export function createTestApp(functions: readonly FunctionDefinition[], overrides: Partial<Config> = {}) {
+export function createTestApp<C extends object>(
+  definition: AppDefinition<C>,
+  functions: readonly FunctionDefinition<C>[],
+  env: Env = {},
+) {
   const dapr = new FakeDaprGateway();
-  const config = { ...configSchema.parse({ APP_API_TOKEN: TEST_APP_TOKEN }), ...overrides };
+  const allEnv = { APP_API_TOKEN: TEST_APP_TOKEN, ...env };
+  const config = loadRuntimeConfig(allEnv, definition.defaults);
   let clock = Date.parse('2026-11-27T10:00:00.000Z');
   let ids = 0;
-  const deps: Deps = {
+  let apiToken: string | undefined = TEST_API_TOKEN;
+  const runtime: RuntimeDeps = {
     config,
     dapr,
-    tasks: TaskStore.fromConfig(dapr, config, silentLogger),
-    tasksApi: createTasksApi(dapr, config.APP_ID, () => apiToken),
-    reminders: createRemindersClient(dapr, config.APP_ID),
     log: silentLogger,
     now: () => {
       clock += 1000;
@@ -37,8 +38,10 @@ export function createTestApp(functions: readonly FunctionDefinition[], override
     },
     newId: () => `00000000-0000-4000-8000-${String(++ids).padStart(12, '0')}`,
   };
-  let apiToken: string | undefined = TEST_API_TOKEN;
+  const context = definition.context({ ...runtime, apiToken: () => apiToken, env: allEnv });
+  const deps: Deps<C> = { ...context, ...runtime };
   const app = createRouter({
+    app: definition,
     deps,
     functions,
     apiToken: () => apiToken,
@@ -78,7 +81,7 @@ export function createTestApp(functions: readonly FunctionDefinition[], override
    */
   async function raw(path: string, init: RequestInit = {}): Promise<TestResponse> {
     const response = await app.request(path, init);
-    await deps.tasks.settled();
+    await definition.settled?.(context);
     return response as TestResponse;
   }
 
@@ -113,11 +116,4 @@ export function createTestApp(functions: readonly FunctionDefinition[], override
       apiToken = token;
     },
   };
-}
-
-/** The records the outbox's intent index still names: those whose events may not be published yet. */
-export function outboxIntents(dapr: FakeDaprGateway): string[] {
-  return [...dapr.state.entries()]
-    .filter(([key]) => key.startsWith('outbox-intents|'))
-    .flatMap(([, item]) => Object.keys((item.value as { intents: object }).intents));
 }

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
+import { createTestApp, TEST_APP_TOKEN } from '../tasks/testing.ts';
 import { defineFunction } from './function.ts';
-import { createTestApp, TEST_APP_TOKEN } from './testing.ts';
 
 const Data = z.strictObject({ n: z.number() });
 const seen: number[] = [];

@@ -30,10 +30,12 @@ const BulkDelivery = z.object({
 
 const isBulkShaped = (body: unknown) => typeof body === 'object' && body !== null && 'entries' in body;
 
-export const topicRoute = (fn: TopicFunction) => `/events/${fn.name}`;
+export const topicRoute = (fn: Pick<TopicFunction, 'name'>) => `/events/${fn.name}`;
 
 /** Whether a path is one daprd delivers to (events, jobs, input bindings). */
-export function isTriggerPath(functions: readonly FunctionDefinition[]): (path: string) => boolean {
+export function isTriggerPath<C extends object>(
+  functions: readonly FunctionDefinition<C>[],
+): (path: string) => boolean {
   const bindings = new Set(
     functions.flatMap((fn) => (fn.trigger.kind === 'binding' ? [`/${fn.trigger.binding}`] : [])),
   );
@@ -48,15 +50,18 @@ export function isTriggerPath(functions: readonly FunctionDefinition[]): (path: 
  * that can never succeed is dropped with a log line saying why, and a throw
  * means the delivery is retried.
  */
-export function mountEventTriggers(
-  app: OpenAPIHono<AppEnv>,
-  functions: readonly FunctionDefinition[],
-  deps: Deps,
+export function mountEventTriggers<C extends object>(
+  app: OpenAPIHono<AppEnv<C>>,
+  functions: readonly FunctionDefinition<C>[],
+  deps: Deps<C>,
+  subject?: string,
 ) {
   const onlyDaprd = daprAppToken(deps.config.APP_API_TOKEN);
-  const topics = functions.filter((fn): fn is TopicFunction => fn.trigger.kind === 'topic');
-  const jobs = functions.filter((fn): fn is JobFunction => fn.trigger.kind === 'job');
-  const bindings = functions.filter((fn): fn is BindingFunction => fn.trigger.kind === 'binding');
+  const topics = functions.filter((fn): fn is TopicFunction<z.ZodType, C> => fn.trigger.kind === 'topic');
+  const jobs = functions.filter((fn): fn is JobFunction<z.ZodType, C> => fn.trigger.kind === 'job');
+  const bindings = functions.filter(
+    (fn): fn is BindingFunction<z.ZodType, C> => fn.trigger.kind === 'binding',
+  );
 
   app.get('/dapr/subscribe', onlyDaprd, (c) =>
     c.json(
@@ -78,7 +83,7 @@ export function mountEventTriggers(
       // Only a body with entries is parsed as a bulk: a failed parse of every single event costs zod's issues.
       const bulk = isBulkShaped(body) ? BulkDelivery.safeParse(body) : undefined;
       if (bulk?.success) {
-        // Entries about the same subject (a task) run in order; different subjects side by side.
+        // Entries about the same subject (one order, say) run in order; different subjects side by side.
         // After a RETRY the subject's later entries are not run but retried too, so order holds.
         const statuses = new Map<string, EventStatus>();
         await Promise.all(
@@ -88,7 +93,7 @@ export function mountEventTriggers(
               // Each entry carries its publisher's trace context as CloudEvent attributes.
               const status: EventStatus = blocked
                 ? 'RETRY'
-                : await deliverEvent(fn, entry.event, deps, traceContextOf(entry.event));
+                : await deliverEvent(fn, entry.event, deps, traceContextOf(entry.event), subject);
               blocked ||= status === 'RETRY';
               statuses.set(entry.entryId, status);
             }
@@ -100,7 +105,7 @@ export function mountEventTriggers(
       }
       // daprd's traceparent header names its delivery span; without one, the event's own context.
       const carrier = c.req.header('traceparent') ? c.req.header() : traceContextOf(body);
-      return c.json({ status: await deliverEvent(fn, body, deps, carrier) });
+      return c.json({ status: await deliverEvent(fn, body, deps, carrier, subject) });
     });
   }
 
@@ -128,8 +133,8 @@ export function mountEventTriggers(
             setOutcome(span, 'drop');
             return c.json({ status: 'DROP' });
           }
-          const taskId = (data.data as { taskId?: unknown } | null)?.taskId;
-          if (typeof taskId === 'string') span.setAttribute('task.id', taskId);
+          const about = fn.trigger.subject?.(data.data);
+          if (subject && about) span.setAttribute(subject, about);
           await runOrFail(
             () => fn.handler({ name, data: data.data }, { deps, log }),
             log,
@@ -189,18 +194,19 @@ function groupBySubject<E extends { entryId: string; event: unknown }>(entries: 
  * One event through a topic function, in the function's span (child of
  * `carrier`'s trace context): parse, run, map the outcome to daprd's ack status.
  */
-export async function deliverEvent(
-  fn: TopicFunction,
+export async function deliverEvent<C extends object>(
+  fn: TopicFunction<z.ZodType, C>,
   raw: unknown,
-  deps: Deps,
+  deps: Deps<C>,
   carrier: TraceCarrier = traceContextOf(raw),
+  subjectAttribute?: string,
 ): Promise<EventStatus> {
   const envelope = CloudEventEnvelope.safeParse(raw);
   const { id, type, subject } = envelope.success ? envelope.data : {};
   const attributes = {
     ...(id ? { 'messaging.message.id': id } : {}),
     ...(type ? { 'cloudevents.event_type': type } : {}),
-    ...(subject ? { 'task.id': subject } : {}),
+    ...(subject && subjectAttribute ? { [subjectAttribute]: subject } : {}),
   };
   return invocation({ name: fn.name, trigger: 'topic' }, carrier, attributes, async (span) => {
     const status = await handleEvent(fn, envelope, deps);
@@ -209,10 +215,10 @@ export async function deliverEvent(
   });
 }
 
-async function handleEvent(
-  fn: TopicFunction,
+async function handleEvent<C extends object>(
+  fn: TopicFunction<z.ZodType, C>,
   envelope: ReturnType<typeof CloudEventEnvelope.safeParse>,
-  deps: Deps,
+  deps: Deps<C>,
 ): Promise<EventStatus> {
   const log = deps.log.child({ function: fn.name, trigger: 'topic' });
   if (!envelope.success) {

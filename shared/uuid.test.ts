@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { Task } from './tasks.ts';
+import { Task } from '../tasks/tasks.ts';
 import { uuidv7 } from './uuid.ts';
 
 describe('uuidv7', () => {

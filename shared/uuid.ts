@@ -6,8 +6,8 @@ let used = pool.length;
 /**
  * A UUID version 7 (RFC 9562): 48 bits of Unix milliseconds, then random
  * bits. Ids made later sort after ids made earlier (to the millisecond, and
- * across processes to their clocks' agreement), which the task index merges
- * its shards by.
+ * across processes to their clocks' agreement): an index sharded by key can
+ * merge its shards by id.
  */
 export function uuidv7(now = Date.now()): string {
   if (used === pool.length) {

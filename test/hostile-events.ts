@@ -1,4 +1,4 @@
-import { taskEventTypes } from '../shared/events.ts';
+import { taskEventTypes } from '../tasks/events.ts';
 import type { Random } from './faults/prng.ts';
 
 /**

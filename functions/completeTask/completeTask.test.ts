@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createTestApp } from '../../shared/testing.ts';
+import { createTestApp } from '../../tasks/testing.ts';
 import { createTask } from '../createTask/index.ts';
 import { completeTask } from './index.ts';
 

@@ -1,13 +1,8 @@
 import { createRoute } from '@hono/zod-openapi';
-import { defineFunction } from '../../shared/function.ts';
-import {
-  fromIfMatch,
-  IfMatchHeader,
-  problemResponses,
-  taskResponse,
-  toEntityTag,
-} from '../../shared/http.ts';
-import { completeTask as markDone, TaskIdParams } from '../../shared/tasks.ts';
+import { fromIfMatch, IfMatchHeader, toEntityTag } from '../../shared/http.ts';
+import { defineFunction } from '../../tasks/app.ts';
+import { problemResponses, taskResponse } from '../../tasks/http.ts';
+import { completeTask as markDone, TaskIdParams } from '../../tasks/tasks.ts';
 
 const route = createRoute({
   method: 'post',

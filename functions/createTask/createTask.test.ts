@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { SidecarUnreachableError } from '../../shared/dapr.ts';
-import { createTestApp, outboxIntents } from '../../shared/testing.ts';
+import { createTestApp, outboxIntents } from '../../tasks/testing.ts';
 import { createTask } from './index.ts';
 
 describe('createTask', () => {

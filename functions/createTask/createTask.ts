@@ -1,8 +1,9 @@
 import { createRoute } from '@hono/zod-openapi';
-import { defineFunction } from '../../shared/function.ts';
-import { jsonBody, problemResponses, taskResponse, toEntityTag } from '../../shared/http.ts';
-import { CreateTaskBody, newTask } from '../../shared/tasks.ts';
-import { countTaskCreated } from '../../shared/telemetry.ts';
+import { jsonBody, toEntityTag } from '../../shared/http.ts';
+import { defineFunction } from '../../tasks/app.ts';
+import { problemResponses, taskResponse } from '../../tasks/http.ts';
+import { countTaskCreated } from '../../tasks/metrics.ts';
+import { CreateTaskBody, newTask } from '../../tasks/tasks.ts';
 
 const route = createRoute({
   method: 'post',

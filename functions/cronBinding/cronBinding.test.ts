@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { MAX_BUCKETS_PER_SWEEP } from '../../shared/due-index.ts';
-import { createTestApp } from '../../shared/testing.ts';
+import { MAX_BUCKETS_PER_SWEEP } from '../../tasks/due-index.ts';
+import { createTestApp } from '../../tasks/testing.ts';
 import { completeTask } from '../completeTask/index.ts';
 import { createTask } from '../createTask/index.ts';
 import { deleteTask } from '../deleteTask/index.ts';

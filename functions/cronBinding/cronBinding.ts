@@ -1,8 +1,8 @@
 import { z } from 'zod';
-import { DueIndex } from '../../shared/due-index.ts';
-import { publishTaskEvent } from '../../shared/events.ts';
-import { defineFunction } from '../../shared/function.ts';
 import { ONCE_TTL_SECONDS, once } from '../../shared/once.ts';
+import { defineFunction } from '../../tasks/app.ts';
+import { DueIndex } from '../../tasks/due-index.ts';
+import { publishTaskEvent } from '../../tasks/events.ts';
 
 /** The cron input binding component (components/<profile>/overdue-sweep.yaml) holds the schedule. */
 export const OVERDUE_SWEEP_BINDING = 'overdue-sweep';
@@ -13,7 +13,7 @@ export const OVERDUE_SWEEP_BINDING = 'overdue-sweep';
  * due date, however many sweeps (or replicas of this function) run.
  *
  * It reads only the due index's buckets from its cursor up to now (see
- * shared/due-index.ts), so its cost follows the tasks that came due, not the
+ * tasks/due-index.ts), so its cost follows the tasks that came due, not the
  * number of tasks. Each candidate is checked against the task itself, read
  * through the Task API; an overdue-record per task and due date is written
  * after the publish, whose CloudEvent id is derived from the same pair (or

@@ -1,7 +1,8 @@
 import { createRoute } from '@hono/zod-openapi';
-import { defineFunction } from '../../shared/function.ts';
-import { fromIfMatch, IfMatchHeader, problemResponses } from '../../shared/http.ts';
-import { TaskIdParams } from '../../shared/tasks.ts';
+import { fromIfMatch, IfMatchHeader } from '../../shared/http.ts';
+import { defineFunction } from '../../tasks/app.ts';
+import { problemResponses } from '../../tasks/http.ts';
+import { TaskIdParams } from '../../tasks/tasks.ts';
 
 const route = createRoute({
   method: 'delete',

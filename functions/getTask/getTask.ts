@@ -1,8 +1,9 @@
 import { createRoute } from '@hono/zod-openapi';
-import { defineFunction } from '../../shared/function.ts';
-import { problemResponses, taskResponse, toEntityTag } from '../../shared/http.ts';
-import { taskNotFound } from '../../shared/task-store.ts';
-import { TaskIdParams } from '../../shared/tasks.ts';
+import { toEntityTag } from '../../shared/http.ts';
+import { defineFunction } from '../../tasks/app.ts';
+import { problemResponses, taskResponse } from '../../tasks/http.ts';
+import { taskNotFound } from '../../tasks/task-store.ts';
+import { TaskIdParams } from '../../tasks/tasks.ts';
 
 const route = createRoute({
   method: 'get',

@@ -1,9 +1,9 @@
 import { createRoute } from '@hono/zod-openapi';
-import { Activity, readActivity } from '../../shared/activity.ts';
-import { defineFunction } from '../../shared/function.ts';
-import { problemResponses } from '../../shared/http.ts';
-import { taskNotFound } from '../../shared/task-store.ts';
-import { TaskIdParams } from '../../shared/tasks.ts';
+import { Activity, readActivity } from '../../tasks/activity.ts';
+import { defineFunction } from '../../tasks/app.ts';
+import { problemResponses } from '../../tasks/http.ts';
+import { taskNotFound } from '../../tasks/task-store.ts';
+import { TaskIdParams } from '../../tasks/tasks.ts';
 
 const route = createRoute({
   method: 'get',

@@ -1,7 +1,7 @@
 import { createRoute } from '@hono/zod-openapi';
-import { DeadLetters, readDeadLetters } from '../../shared/dead-letters.ts';
-import { defineFunction } from '../../shared/function.ts';
-import { problemResponses } from '../../shared/http.ts';
+import { defineFunction } from '../../tasks/app.ts';
+import { DeadLetters, readDeadLetters } from '../../tasks/dead-letters.ts';
+import { problemResponses } from '../../tasks/http.ts';
 
 const route = createRoute({
   method: 'get',

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { PAGE_SIZE, SHARDS } from '../../shared/task-index.ts';
-import { createTestApp } from '../../shared/testing.ts';
+import { PAGE_SIZE, SHARDS } from '../../tasks/task-index.ts';
+import { createTestApp } from '../../tasks/testing.ts';
 import { createTask } from '../createTask/index.ts';
 import { deleteTask } from '../deleteTask/index.ts';
 import { listTasks } from './index.ts';

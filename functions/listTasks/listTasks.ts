@@ -1,7 +1,7 @@
 import { createRoute } from '@hono/zod-openapi';
-import { defineFunction } from '../../shared/function.ts';
-import { problemResponses } from '../../shared/http.ts';
-import { ListTasksQuery, TaskPage } from '../../shared/tasks.ts';
+import { defineFunction } from '../../tasks/app.ts';
+import { problemResponses } from '../../tasks/http.ts';
+import { ListTasksQuery, TaskPage } from '../../tasks/tasks.ts';
 
 const route = createRoute({
   method: 'get',

@@ -1,8 +1,9 @@
 import { z } from 'zod';
-import { recordDeadLetter } from '../../shared/dead-letters.ts';
-import { TASK_EVENTS_DLQ } from '../../shared/events.ts';
-import { defineFunction } from '../../shared/function.ts';
-import { countDeadLetter, traceIds } from '../../shared/telemetry.ts';
+import { traceIds } from '../../shared/telemetry.ts';
+import { defineFunction } from '../../tasks/app.ts';
+import { recordDeadLetter } from '../../tasks/dead-letters.ts';
+import { TASK_EVENTS_DLQ } from '../../tasks/events.ts';
+import { countDeadLetter } from '../../tasks/metrics.ts';
 
 /**
  * Consumes the dead-letter topic of `task-events`: every event onTaskEvent

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { readActivity } from '../../shared/activity.ts';
-import { bucketKey } from '../../shared/due-index.ts';
-import { reminderJobName } from '../../shared/reminders.ts';
-import type { Task } from '../../shared/tasks.ts';
-import { createTestApp } from '../../shared/testing.ts';
+import { readActivity } from '../../tasks/activity.ts';
+import { bucketKey } from '../../tasks/due-index.ts';
+import { reminderJobName } from '../../tasks/reminders.ts';
+import type { Task } from '../../tasks/tasks.ts';
+import { createTestApp } from '../../tasks/testing.ts';
 import { scheduleReminder } from '../scheduleReminder/index.ts';
 import { onTaskEvent } from './index.ts';
 

@@ -1,9 +1,10 @@
-import { appendActivity, hasEntry, readHistory } from '../../shared/activity.ts';
-import { DueIndex } from '../../shared/due-index.ts';
-import { TASK_EVENTS_DLQ, TaskDeletedData, TaskEventData, TaskEventType } from '../../shared/events.ts';
-import { defineFunction, type EventContext, type TopicEvent } from '../../shared/function.ts';
-import { Task } from '../../shared/tasks.ts';
-import { countEventProcessed } from '../../shared/telemetry.ts';
+import type { EventContext, TopicEvent } from '../../shared/function.ts';
+import { appendActivity, hasEntry, readHistory } from '../../tasks/activity.ts';
+import { defineFunction, type TaskContext } from '../../tasks/app.ts';
+import { DueIndex } from '../../tasks/due-index.ts';
+import { TASK_EVENTS_DLQ, TaskDeletedData, TaskEventData, TaskEventType } from '../../tasks/events.ts';
+import { countEventProcessed } from '../../tasks/metrics.ts';
+import { Task } from '../../tasks/tasks.ts';
 
 /**
  * Consumes `task-events`, once per CloudEvent id however often an event is
@@ -59,7 +60,11 @@ export const onTaskEvent = defineFunction({
   },
 });
 
-async function apply(event: TopicEvent<TaskEventData>, type: TaskEventType, { deps, log }: EventContext) {
+async function apply(
+  event: TopicEvent<TaskEventData>,
+  type: TaskEventType,
+  { deps, log }: EventContext<TaskContext>,
+) {
   const { dapr, config } = deps;
   const now = deps.now();
   // task.reminder and task.overdue are about a task, not writes of it: nothing else to keep in step.

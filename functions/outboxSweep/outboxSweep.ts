@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { defineFunction } from '../../shared/function.ts';
+import { defineFunction } from '../../tasks/app.ts';
 
 /** The cron input binding component (components/common/outbox-sweep.yaml) holds the schedule. */
 export const OUTBOX_SWEEP_BINDING = 'outbox-sweep';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { reminderJobName } from '../../shared/reminders.ts';
-import { createTestApp } from '../../shared/testing.ts';
+import { reminderJobName } from '../../tasks/reminders.ts';
+import { createTestApp } from '../../tasks/testing.ts';
 import { completeTask } from '../completeTask/index.ts';
 import { createTask } from '../createTask/index.ts';
 import { deleteTask } from '../deleteTask/index.ts';

@@ -1,8 +1,8 @@
-import { publishTaskEvent } from '../../shared/events.ts';
-import { defineFunction } from '../../shared/function.ts';
 import { ONCE_TTL_SECONDS, once } from '../../shared/once.ts';
-import { REMINDER_JOB_PREFIX, ReminderJobData } from '../../shared/reminders.ts';
-import type { Task } from '../../shared/tasks.ts';
+import { defineFunction } from '../../tasks/app.ts';
+import { publishTaskEvent } from '../../tasks/events.ts';
+import { REMINDER_JOB_PREFIX, ReminderJobData } from '../../tasks/reminders.ts';
+import type { Task } from '../../tasks/tasks.ts';
 
 /** What the `notifications` output binding delivers: one JSON document per reminder. */
 export interface ReminderNotification {
@@ -29,7 +29,12 @@ export interface ReminderNotification {
  */
 export const reminderJob = defineFunction({
   name: 'reminderJob',
-  trigger: { kind: 'job', prefix: REMINDER_JOB_PREFIX, data: ReminderJobData },
+  trigger: {
+    kind: 'job',
+    prefix: REMINDER_JOB_PREFIX,
+    data: ReminderJobData,
+    subject: (data) => data.taskId,
+  },
   handler: async ({ data }, { deps, log }) => {
     const task = await deps.tasksApi.getTask(data.taskId);
     if (task?.status !== 'open' || task.remindAt !== data.remindAt) {
@@ -58,7 +63,7 @@ export const reminderJob = defineFunction({
         };
         // `create` writes a file with bindings.localstorage and POSTs with bindings.http.
         // `fileName` is read by localstorage; capitalised keys are request headers for http.
-        await deps.dapr.invokeBinding(deps.config.NOTIFICATIONS_BINDING, 'create', notification, {
+        await deps.dapr.invokeBinding(deps.taskConfig.NOTIFICATIONS_BINDING, 'create', notification, {
           fileName: `${key}.json`,
           'Idempotency-Key': key,
         });

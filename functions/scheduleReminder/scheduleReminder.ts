@@ -1,8 +1,8 @@
 import { createRoute, z } from '@hono/zod-openapi';
-import { defineFunction } from '../../shared/function.ts';
-import { problemResponses } from '../../shared/http.ts';
-import { ReminderChange, ReminderSync, syncReminder } from '../../shared/reminders.ts';
-import { TaskId } from '../../shared/tasks.ts';
+import { defineFunction } from '../../tasks/app.ts';
+import { problemResponses } from '../../tasks/http.ts';
+import { ReminderChange, ReminderSync, syncReminder } from '../../tasks/reminders.ts';
+import { TaskId } from '../../tasks/tasks.ts';
 
 const route = createRoute({
   method: 'put',

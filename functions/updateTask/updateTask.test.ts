@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createTestApp, outboxIntents } from '../../shared/testing.ts';
+import { createTestApp, outboxIntents } from '../../tasks/testing.ts';
 import { createTask } from '../createTask/index.ts';
 import { updateTask } from './index.ts';
 

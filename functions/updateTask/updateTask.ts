@@ -1,14 +1,8 @@
 import { createRoute } from '@hono/zod-openapi';
-import { defineFunction } from '../../shared/function.ts';
-import {
-  fromIfMatch,
-  IfMatchHeader,
-  jsonBody,
-  problemResponses,
-  taskResponse,
-  toEntityTag,
-} from '../../shared/http.ts';
-import { applyUpdate, TaskIdParams, UpdateTaskBody } from '../../shared/tasks.ts';
+import { fromIfMatch, IfMatchHeader, jsonBody, toEntityTag } from '../../shared/http.ts';
+import { defineFunction } from '../../tasks/app.ts';
+import { problemResponses, taskResponse } from '../../tasks/http.ts';
+import { applyUpdate, TaskIdParams, UpdateTaskBody } from '../../tasks/tasks.ts';
 
 const route = createRoute({
   method: 'patch',

@@ -82,7 +82,9 @@ async function runTrigger() {
       return 'SUCCESS';
     },
   });
-  serve({ name: 'bench-events', functions: [onBenchEvent] });
+  // An app with no context of its own: its function sees the runtime's parts only.
+  const app = { title: 'bench events', version: '0', description: 'The bench trigger', context: () => ({}) };
+  serve({ name: 'bench-events', app, functions: [onBenchEvent] });
 }
 
 async function runDaprSdk() {

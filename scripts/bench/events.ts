@@ -27,8 +27,8 @@ import { cp, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/pr
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { activityKey } from '../../shared/activity.ts';
-import { TASK_EVENTS_DLQ } from '../../shared/events.ts';
+import { activityKey } from '../../tasks/activity.ts';
+import { TASK_EVENTS_DLQ } from '../../tasks/events.ts';
 import { defaultInfraPorts, type InfraPorts, KAFKA_PARTITIONS, startInfra } from '../lib/infra.ts';
 import { freePort, Scope } from '../lib/processes.ts';
 import {
@@ -436,7 +436,7 @@ async function processedTimes(stack: Stack, ids: string[], ms: number): Promise<
       }>;
       const byKey = new Map(items.map((item) => [item.key, item.data?.entries ?? []]));
       for (const id of chunk) {
-        // A create's event is its task's first write: its id is `<task id>:1` (shared/task-store.ts writeEvent).
+        // A create's event is its task's first write: its id is `<task id>:1` (tasks/task-store.ts writeEvent).
         const at = byKey.get(activityKey(id))?.find((e) => e.eventId === `${id}:1`)?.handledAt;
         if (at) found.set(id, Date.parse(at));
       }

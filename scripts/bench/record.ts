@@ -1,6 +1,6 @@
 /**
  * A task record of the shape the app stores (the task, its revision and its
- * write's event; shared/task-store.ts), for the floors of the routes
+ * write's event; tasks/task-store.ts), for the floors of the routes
  * benchmark, so that the store handles values alike in size and shape.
  */
 export function taskRecord(id: string, revision: number, fields: Record<string, unknown>) {

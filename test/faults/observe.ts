@@ -1,6 +1,6 @@
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { activityKey } from '../../shared/activity.ts';
+import { activityKey } from '../../tasks/activity.ts';
 import { send, type Target } from './load.ts';
 import type { ActivityEntry, Observed, TaskBody } from './records.ts';
 

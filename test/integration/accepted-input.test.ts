@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { CreateTaskBody, UpdateTaskBody } from '../../shared/tasks.ts';
+import { CreateTaskBody, UpdateTaskBody } from '../../tasks/tasks.ts';
 import { newSeed, Random } from '../faults/prng.ts';
 import { api, eventually, stack, storedActivity } from './client.ts';
 

@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { inject } from 'vitest';
-import { type ActivityEntry, activityKey } from '../../shared/activity.ts';
+import { type ActivityEntry, activityKey } from '../../tasks/activity.ts';
 
 /** A response whose JSON tests read without declaring its type first. */
 // biome-ignore lint/suspicious/noExplicitAny: assertions check the shape

@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { allFunctions } from '../../apps.ts';
 import { projectRoot } from '../../scripts/lib/stack.ts';
-import { TASK_EVENTS_DLQ } from '../../shared/events.ts';
+import { TASK_EVENTS_DLQ } from '../../tasks/events.ts';
 import { newSeed, Random, seedFromEnv } from '../faults/prng.ts';
 import {
   envelopeJson,

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import { FakeDaprGateway } from '../shared/fake-dapr.ts';
 import { readDeadLetters, recordDeadLetter } from './dead-letters.ts';
-import { FakeDaprGateway } from './fake-dapr.ts';
 
 const letter = (eventId: string, data: unknown) => ({
   eventId,

@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { type DaprGateway, MAX_TTL_SECONDS } from './dapr.ts';
-import { saveWithEtag, trySave } from './guarded-save.ts';
+import { type DaprGateway, MAX_TTL_SECONDS } from '../shared/dapr.ts';
+import { saveWithEtag, trySave } from '../shared/guarded-save.ts';
 
 /**
  * Tasks by due minute, so the overdue sweep reads only what has come due.

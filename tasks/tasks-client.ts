@@ -1,4 +1,4 @@
-import type { DaprGateway } from './dapr.ts';
+import type { DaprGateway } from '../shared/dapr.ts';
 import { Task } from './tasks.ts';
 
 /** The Task API as the functions that do not own task state see it. */

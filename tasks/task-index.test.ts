@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { FakeDaprGateway } from './fake-dapr.ts';
-import { shardOf } from './group-commit.ts';
+import { FakeDaprGateway } from '../shared/fake-dapr.ts';
+import { shardOf } from '../shared/group-commit.ts';
 import {
   CURSOR_PATTERN,
   decodeCursor,

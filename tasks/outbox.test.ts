@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { DaprError, SidecarUnreachableError } from './dapr.ts';
-import { FakeDaprGateway } from './fake-dapr.ts';
-import { LAZY_MS } from './group-commit.ts';
-import { silentLogger } from './log.ts';
+import { DaprError, SidecarUnreachableError } from '../shared/dapr.ts';
+import { FakeDaprGateway } from '../shared/fake-dapr.ts';
+import { LAZY_MS } from '../shared/group-commit.ts';
+import { silentLogger } from '../shared/log.ts';
 import { Outbox, type OutboxEvent } from './outbox.ts';
 import { outboxIntents } from './testing.ts';
 

@@ -1,8 +1,8 @@
 import { z } from 'zod';
-import type { DaprGateway } from './dapr.ts';
-import type { Logger } from './log.ts';
+import type { DaprGateway } from '../shared/dapr.ts';
+import type { Logger } from '../shared/log.ts';
+import { countOutboxPublishFailure, countOutboxSwept } from './metrics.ts';
 import { OutboxIntents } from './outbox-intents.ts';
-import { countOutboxPublishFailure, countOutboxSwept } from './telemetry.ts';
 
 /**
  * An event kept in the record it is about until it is known to be published.

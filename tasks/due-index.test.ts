@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import { FakeDaprGateway } from '../shared/fake-dapr.ts';
 import { bucketKey, DueIndex } from './due-index.ts';
-import { FakeDaprGateway } from './fake-dapr.ts';
 
 const now = new Date('2026-11-27T10:00:00.000Z');
 const id = '6d1f3e43-5e0b-4a4b-9a53-000000000001';

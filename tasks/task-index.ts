@@ -1,7 +1,7 @@
 import { z } from 'zod';
-import type { DaprGateway } from './dapr.ts';
-import { GroupCommit, shardOf } from './group-commit.ts';
-import { Problem } from './problem.ts';
+import type { DaprGateway } from '../shared/dapr.ts';
+import { GroupCommit, shardOf } from '../shared/group-commit.ts';
+import { Problem } from '../shared/problem.ts';
 
 /**
  * An append-only index of task ids, kept in the same Dapr state store as

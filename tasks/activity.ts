@@ -1,7 +1,7 @@
 import { z } from '@hono/zod-openapi';
-import type { DaprGateway } from './dapr.ts';
+import type { DaprGateway } from '../shared/dapr.ts';
+import { saveWithEtag, trySave } from '../shared/guarded-save.ts';
 import { TaskEventType } from './events.ts';
-import { saveWithEtag, trySave } from './guarded-save.ts';
 
 export const ActivityEntry = z
   .object({

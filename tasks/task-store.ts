@@ -1,11 +1,12 @@
 import { z } from 'zod';
-import type { Config } from './config.ts';
-import type { DaprGateway } from './dapr.ts';
+import type { RuntimeConfig } from '../shared/config.ts';
+import type { DaprGateway } from '../shared/dapr.ts';
+import { backoff, trySave } from '../shared/guarded-save.ts';
+import type { Logger } from '../shared/log.ts';
+import { Problem } from '../shared/problem.ts';
+import type { TaskConfig } from './config.ts';
 import type { TaskDeletedData, TaskEventType } from './events.ts';
-import { backoff, trySave } from './guarded-save.ts';
-import type { Logger } from './log.ts';
 import { Outbox, OutboxEvent, type OutboxRecords, type SweepOutcome } from './outbox.ts';
-import { Problem } from './problem.ts';
 import { decodeCursor, encodeCursor, startOfIndex, TaskIndex } from './task-index.ts';
 import { Task } from './tasks.ts';
 
@@ -80,8 +81,12 @@ export class TaskStore {
   readonly #maxAttempts: number;
   readonly #outbox: Outbox<TaskRecord>;
 
-  /** The store of an app's configuration: its state store, and its events on TASK_EVENTS_TOPIC. */
-  static fromConfig(dapr: DaprGateway, config: Config, log: Logger): TaskStore {
+  /** The store of an app's settings: its state store, and its events on TASK_EVENTS_TOPIC. */
+  static create(
+    dapr: DaprGateway,
+    config: Pick<RuntimeConfig, 'STATE_STORE' | 'PUBSUB' | 'APP_ID'> & Pick<TaskConfig, 'TASK_EVENTS_TOPIC'>,
+    log: Logger,
+  ): TaskStore {
     const { STATE_STORE: store, PUBSUB: pubsub, TASK_EVENTS_TOPIC: topic, APP_ID: source } = config;
     return new TaskStore({ dapr, store, pubsub, topic, source, log });
   }

@@ -1,5 +1,7 @@
 import { z } from '@hono/zod-openapi';
-import type { Deps } from './function.ts';
+import type { RuntimeConfig } from '../shared/config.ts';
+import type { DaprGateway } from '../shared/dapr.ts';
+import type { TaskConfig } from './config.ts';
 import { Task, TaskId } from './tasks.ts';
 
 /** CloudEvent types on the `task-events` topic. */
@@ -33,7 +35,11 @@ export const TASK_EVENTS_DLQ = 'task-events-dlq';
  * after a crash is dropped by every consumer that dedupes by id.
  */
 export async function publishTaskEvent(
-  deps: Pick<Deps, 'dapr' | 'config'>,
+  deps: {
+    dapr: DaprGateway;
+    config: Pick<RuntimeConfig, 'PUBSUB' | 'APP_ID'>;
+    taskConfig: Pick<TaskConfig, 'TASK_EVENTS_TOPIC'>;
+  },
   type: Extract<TaskEventType, 'task.reminder' | 'task.overdue'>,
   task: Task,
   occurrence: string,
@@ -41,7 +47,7 @@ export async function publishTaskEvent(
   const id = `${type}:${task.id}:${occurrence}`;
   await deps.dapr.publishCloudEvent(
     deps.config.PUBSUB,
-    deps.config.TASK_EVENTS_TOPIC,
+    deps.taskConfig.TASK_EVENTS_TOPIC,
     { id, type, source: deps.config.APP_ID, subject: task.id, data: task },
     { metadata: { partitionKey: task.id } },
   );

@@ -1,6 +1,6 @@
 import { z } from '@hono/zod-openapi';
-import type { DaprGateway } from './dapr.ts';
-import { saveWithEtag } from './guarded-save.ts';
+import type { DaprGateway } from '../shared/dapr.ts';
+import { saveWithEtag } from '../shared/guarded-save.ts';
 
 export const DeadLetter = z
   .object({

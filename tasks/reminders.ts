@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { DaprGateway, JobFailurePolicy } from './dapr.ts';
+import type { DaprGateway, JobFailurePolicy } from '../shared/dapr.ts';
 
 /** Reminder jobs are named `reminder-<taskId>`; reminderJob handles every job with this prefix. */
 export const REMINDER_JOB_PREFIX = 'reminder-';

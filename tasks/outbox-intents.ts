@@ -1,7 +1,7 @@
 import { z } from 'zod';
-import type { DaprGateway } from './dapr.ts';
-import { GroupCommit, shardOf } from './group-commit.ts';
-import type { Logger } from './log.ts';
+import type { DaprGateway } from '../shared/dapr.ts';
+import { GroupCommit, shardOf } from '../shared/group-commit.ts';
+import type { Logger } from '../shared/log.ts';
 
 export interface Intent {
   /** The record that may hold unpublished events. */

@@ -1,0 +1,41 @@
+import type { Env, RuntimeSetting } from './config.ts';
+import type { FunctionDefinition, RuntimeDeps } from './function.ts';
+
+/** What the runtime hands an app's `context` factory. */
+export interface RuntimeParts extends RuntimeDeps {
+  /** The bearer token clients send to the HTTP functions, once loaded from the secret store. */
+  apiToken: () => string | undefined;
+  /** The environment the process started with, for the app's own settings (loadSettings). */
+  env: Env;
+}
+
+/**
+ * An app on the runtime: its own context, built once per process, and the
+ * few things the runtime asks of it. Its functions see `Deps<C>`: the
+ * runtime's parts and `C` in one object (make their `defineFunction` with
+ * `functionsFor<C>()`).
+ */
+export interface AppDefinition<C extends object> {
+  /** The API document's title and description (`/openapi.json`, `/docs`). */
+  title: string;
+  description: string;
+  version: string;
+  /** Runtime settings whose defaults this app chooses; the environment still wins. */
+  defaults?: Partial<Record<RuntimeSetting, string>>;
+  /** Builds the app's context from the runtime's parts; validates the app's own settings from `env`. */
+  context: (runtime: RuntimeParts) => C;
+  /**
+   * Resolves when the work the app's functions left running after their
+   * answers is done (events being published, say): the process waits for it
+   * before it exits on SIGTERM, and the testing helper before a test looks.
+   */
+  settled?: (context: C) => Promise<void>;
+  /**
+   * The span attribute naming what an invocation is about (`order.id`, say): the
+   * HTTP route's `id` parameter or the last segment of a 201's Location, a
+   * CloudEvent's `subject`, a job trigger's `subject`. Unset: none is recorded.
+   */
+  subjectAttribute?: string;
+  /** Exports the app's own counters at 0 before the first invocation (see telemetry.ts, zeroCounters). */
+  zeroCounters?: (functions: readonly FunctionDefinition<C>[]) => void;
+}
