@@ -19,6 +19,7 @@ ARG APP=tasks-api
 ENV NODE_ENV=production APP_BUNDLE=/app/${APP}.mjs HOST=0.0.0.0 PORT=8080
 WORKDIR /app
 COPY --from=build /src/dist/${APP}.mjs /src/dist/${APP}.mjs.map ./
+COPY --from=build /src/dist/docs ./docs
 USER node
 EXPOSE 8080
 CMD ["sh", "-c", "exec node --enable-source-maps \"$APP_BUNDLE\""]

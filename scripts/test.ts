@@ -14,6 +14,7 @@ import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { faultsRunDir, formatFailures, formatTable, readResults } from '../test/faults/report.ts';
 import { provisionDapr } from './lib/dapr-runtime.ts';
+import { ensureCommand } from './lib/infra.ts';
 import { jaegerBinary } from './lib/observability.ts';
 import { provisionSchemathesis } from './lib/schemathesis.ts';
 import { type Profile, profiles, projectRoot } from './lib/stack.ts';
@@ -57,6 +58,9 @@ try {
   if (!(await run('Bundles (npm run build)', ['build.mjs']))) throw new Error('the build failed');
   console.log('\n▶ Schemathesis (the integration suite fuzzes the API with it)');
   console.log(`  ${await provisionSchemathesis((line) => console.log(`  ${line}`))}`);
+
+  console.log("\n▶ Chromium (Debian's package; the browser test opens /docs in it)");
+  console.log(`  ${await ensureCommand('chromium', 'chromium', (line) => console.log(`  ${line}`))}`);
 
   const extra = process.argv.slice(2);
   if (extra.length > 0) {

@@ -1,48 +1,53 @@
-/** A self-contained HTML page that lists the API's operations from its OpenAPI document. */
-interface Operation {
-  summary?: string;
-  description?: string;
-  parameters?: Array<{ name: string; in: string; required?: boolean; description?: string }>;
-  requestBody?: unknown;
-  responses?: Record<string, { description?: string }>;
+import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/**
+ * `GET /docs`: Swagger UI (swagger-ui-dist, from npm) over `/openapi.json`,
+ * every asset served by the app itself, nothing from a CDN. A bundle finds the
+ * assets in `docs/` beside it (build.mjs copies them there); from source, in
+ * node_modules.
+ */
+export const docsAssets = ['swagger-ui-bundle.js', 'swagger-ui.css'] as const;
+export type DocsAsset = (typeof docsAssets)[number];
+
+const contentTypes: Record<DocsAsset, string> = {
+  'swagger-ui-bundle.js': 'text/javascript; charset=utf-8',
+  'swagger-ui.css': 'text/css; charset=utf-8',
+};
+
+function assetsDir(): string {
+  const beside = join(dirname(fileURLToPath(import.meta.url)), 'docs');
+  if (existsSync(join(beside, docsAssets[0]))) return beside;
+  return dirname(createRequire(import.meta.url).resolve('swagger-ui-dist/package.json'));
+}
+
+let dir: string | undefined;
+const cache = new Map<DocsAsset, Promise<Buffer>>();
+
+/** An asset's bytes and content type, read once on first use (most processes never serve one). */
+export async function docsAsset(name: DocsAsset): Promise<{ body: Buffer; contentType: string }> {
+  dir ??= assetsDir();
+  let body = cache.get(name);
+  if (!body) {
+    body = readFile(join(dir, name));
+    cache.set(name, body);
+    body.catch(() => cache.delete(name));
+  }
+  return { body: await body, contentType: contentTypes[name] };
 }
 
 const escapeHtml = (text: string) => text.replace(/[&<>"']/g, (ch) => `&#${ch.charCodeAt(0)};`);
 
-export function renderDocs(document: {
-  info: { title: string; version: string; description?: string };
-  paths?: Record<string, Record<string, Operation>>;
-  components?: { schemas?: Record<string, unknown> };
-}): string {
-  const operations = Object.entries(document.paths ?? {}).flatMap(([path, methods]) =>
-    Object.entries(methods).map(([method, op]) => {
-      const params = (op.parameters ?? [])
-        .map(
-          (p) =>
-            `<li><code>${escapeHtml(p.name)}</code> (${p.in}${p.required ? ', required' : ''})${p.description ? ` ${escapeHtml(p.description)}` : ''}</li>`,
-        )
-        .join('');
-      const responses = Object.entries(op.responses ?? {})
-        .map(([status, r]) => `<li><code>${status}</code> ${escapeHtml(r.description ?? '')}</li>`)
-        .join('');
-      return `<section><h2><span class="m">${method.toUpperCase()}</span> <code>${escapeHtml(path)}</code></h2>
-<p>${escapeHtml(op.summary ?? '')}</p>${op.description ? `<p>${escapeHtml(op.description)}</p>` : ''}
-${params ? `<h3>Parameters</h3><ul>${params}</ul>` : ''}
-${op.requestBody ? `<h3>Body</h3><pre>${escapeHtml(JSON.stringify(op.requestBody, null, 2))}</pre>` : ''}
-<h3>Responses</h3><ul>${responses}</ul></section>`;
-    }),
-  );
-  const schemas = Object.entries(document.components?.schemas ?? {})
-    .map(
-      ([name, schema]) =>
-        `<h3 id="${escapeHtml(name)}">${escapeHtml(name)}</h3><pre>${escapeHtml(JSON.stringify(schema, null, 2))}</pre>`,
-    )
-    .join('');
-  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>${escapeHtml(document.info.title)}</title>
-<style>body{font:15px/1.5 system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem}
-pre{background:#f4f4f4;padding:.6rem;overflow:auto;font-size:13px}.m{display:inline-block;min-width:4.5rem;color:#06c}
-section{border-top:1px solid #ddd;margin-top:1.5rem}</style></head><body>
-<h1>${escapeHtml(document.info.title)} <small>${escapeHtml(document.info.version)}</small></h1>
-<p>${escapeHtml(document.info.description ?? '')}</p><p>Machine-readable: <a href="/openapi.json">/openapi.json</a></p>
-${operations.join('\n')}<h2>Schemas</h2>${schemas}</body></html>`;
+/** The page: Swagger UI loading the API document, the bearer token kept across reloads. */
+export function docsPage(title: string): string {
+  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>${escapeHtml(title)}</title>
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<link rel="stylesheet" href="/docs/swagger-ui.css"></head><body><div id="docs"></div>
+<script src="/docs/swagger-ui-bundle.js"></script>
+<script>window.ui = SwaggerUIBundle({ url: '/openapi.json', dom_id: '#docs', deepLinking: true,
+  persistAuthorization: true, defaultModelsExpandDepth: 0, defaultModelExpandDepth: 3 });</script>
+</body></html>`;
 }

@@ -111,7 +111,16 @@ describe('router', () => {
     );
     const docs = await raw('/docs');
     expect(docs.headers.get('content-type')).toMatch(/text\/html/);
-    expect(await docs.text()).toContain('/tasks/{id}/complete');
+    const page = await docs.text();
+    // Every script and style the page loads is the app's own (the browser test opens it for real).
+    const assets = [...page.matchAll(/(?:src|href)="([^"]+)"/g)].map((match) => match[1]);
+    expect(assets.sort()).toEqual(['/docs/swagger-ui-bundle.js', '/docs/swagger-ui.css']);
+    for (const asset of assets) {
+      const response = await raw(asset as string);
+      expect(response.status).toBe(200);
+      expect((await response.arrayBuffer()).byteLength).toBeGreaterThan(100_000);
+    }
+    expect(page).toContain("url: '/openapi.json'");
   });
 
   it('unknown routes are 404 problem+json', async () => {

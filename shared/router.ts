@@ -8,7 +8,7 @@ import { admission, admissionLimits } from './admission.ts';
 import type { AppDefinition } from './app.ts';
 import { bearerAuth, daprAppToken } from './auth.ts';
 import { isSidecarFailure } from './dapr.ts';
-import { renderDocs } from './docs.ts';
+import { docsAsset, docsAssets, docsPage } from './docs.ts';
 import {
   type AppEnv,
   type Deps,
@@ -93,9 +93,15 @@ export function createRouter<C extends object>({
     info: { title: definition.title, version: definition.version, description: definition.description },
   };
   app.doc31('/openapi.json', documentConfig);
-  app.get('/docs', (c) =>
-    c.html(renderDocs(app.getOpenAPI31Document(documentConfig) as Parameters<typeof renderDocs>[0])),
-  );
+  app.get('/docs', (c) => c.html(docsPage(definition.title)));
+  for (const name of docsAssets)
+    app.get(`/docs/${name}`, async (c) => {
+      const { body, contentType } = await docsAsset(name);
+      return c.body(new Uint8Array(body), 200, {
+        'content-type': contentType,
+        'cache-control': 'public, max-age=86400',
+      });
+    });
 
   const allowedMethods = methodsByPath(app);
   app.notFound((c) => {
