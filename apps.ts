@@ -12,6 +12,7 @@ import { outboxSweep } from './functions/outboxSweep/index.ts';
 import { reminderJob } from './functions/reminderJob/index.ts';
 import { scheduleReminder } from './functions/scheduleReminder/index.ts';
 import { updateTask } from './functions/updateTask/index.ts';
+import { type AppTable, allFunctionsOf, selectFunctions as selectFrom } from './shared/app.ts';
 import type { FunctionDefinition } from './shared/function.ts';
 import type { TaskContext } from './tasks/app.ts';
 
@@ -39,18 +40,11 @@ export const apps = {
   'task-events': [onTaskEvent, onDeadLetter],
   'task-reminders': [reminderJob, scheduleReminder],
   'task-cron': [cronBinding],
-} as const satisfies Record<string, readonly FunctionDefinition<TaskContext>[]>;
+} as const satisfies AppTable<TaskContext>;
 
 export type AppName = keyof typeof apps;
 
-export const allFunctions: readonly FunctionDefinition<TaskContext>[] = [
-  ...new Set(Object.values(apps).flat()),
-];
+export const allFunctions: readonly FunctionDefinition<TaskContext>[] = allFunctionsOf(apps);
 
 /** The functions of an app, of a single function by name, or of `all` (the embedded default). */
-export function selectFunctions(name: string): readonly FunctionDefinition<TaskContext>[] | undefined {
-  if (name === 'all') return allFunctions;
-  if (name in apps) return apps[name as AppName];
-  const single = allFunctions.find((fn) => fn.name === name);
-  return single && [single];
-}
+export const selectFunctions = (name: string) => selectFrom(apps, name);

@@ -8,6 +8,7 @@ export default defineConfig({
           name: 'unit',
           include: [
             'functions/**/*.test.ts',
+            'examples/**/*.test.ts',
             'shared/**/*.test.ts',
             'tasks/**/*.test.ts',
             'scripts/**/*.test.ts',

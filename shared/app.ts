@@ -39,3 +39,26 @@ export interface AppDefinition<C extends object> {
   /** Exports the app's own counters at 0 before the first invocation (see telemetry.ts, zeroCounters). */
   zeroCounters?: (functions: readonly FunctionDefinition<C>[]) => void;
 }
+
+/**
+ * Which functions ship together (an apps.ts): one entry is one app, one
+ * bundle, one Dapr app-id. A function may be in more than one.
+ */
+export type AppTable<C extends object> = Record<string, readonly FunctionDefinition<C>[]>;
+
+/** Every function of the table once, in the order of its first entry: the embedded default (`all`). */
+export function allFunctionsOf<C extends object>(apps: AppTable<C>): readonly FunctionDefinition<C>[] {
+  return [...new Set(Object.values(apps).flat())];
+}
+
+/** The functions of an app, of a single function by name, or of `all`; undefined for a name that is none of these. */
+export function selectFunctions<C extends object>(
+  apps: AppTable<C>,
+  name: string,
+): readonly FunctionDefinition<C>[] | undefined {
+  const all = allFunctionsOf(apps);
+  if (name === 'all') return all;
+  if (Object.hasOwn(apps, name)) return apps[name];
+  const single = all.find((fn) => fn.name === name);
+  return single && [single];
+}

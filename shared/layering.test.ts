@@ -3,9 +3,11 @@ import { dirname, join, relative, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 
 /**
- * The runtime (shared/) knows nothing of the apps on it: read from the import
- * statements themselves, so that this cannot go stale. Tests are left out:
- * the runtime's tests drive it through the Task API's functions.
+ * The runtime (shared/) knows nothing of the apps on it, and the example app
+ * (examples/) is written with the runtime alone: read from the import
+ * statements themselves, so that this cannot go stale. The runtime's tests
+ * are left out: they drive it through the Task API's functions. The
+ * example's tests are not: they are how docs/FUNCTIONS.md says to test.
  */
 const root = resolve(import.meta.dirname, '..');
 
@@ -13,6 +15,14 @@ function sources(folder: string): string[] {
   return readdirSync(join(root, folder))
     .filter((file) => file.endsWith('.ts') && !file.endsWith('.test.ts'))
     .map((file) => `${folder}/${file}`);
+}
+
+/** Every .ts file under `folder`, its subfolders' too, tests included. */
+function allSources(folder: string): string[] {
+  return readdirSync(join(root, folder), { recursive: true, encoding: 'utf8' })
+    .filter((file) => file.endsWith('.ts'))
+    .map((file) => `${folder}/${file}`)
+    .sort();
 }
 
 /** Every relative module a file imports or re-exports (type-only imports too), as project paths. */
@@ -26,6 +36,15 @@ function importsOf(file: string): string[] {
   return specifiers
     .filter((specifier) => specifier.startsWith('.'))
     .map((specifier) => relative(root, resolve(dirname(join(root, file)), specifier)));
+}
+
+/** The imports of `files` from outside the `allowed` folders, as `file → import`. */
+function importsOutside(files: string[], allowed: string[]): string[] {
+  return files.flatMap((file) =>
+    importsOf(file)
+      .filter((to) => !allowed.some((folder) => to.startsWith(folder)))
+      .map((to) => `${file} → ${to}`),
+  );
 }
 
 /** The import cycles among `files` (each as the path that closes it), by depth-first search. */
@@ -50,34 +69,32 @@ function cycles(files: string[], imports: (file: string) => string[] = importsOf
 describe('the layering of the code', () => {
   const runtime = sources('shared');
   const domain = sources('tasks');
+  const example = allSources('examples');
 
   it('reads the import statements it checks', () => {
     expect(runtime.length).toBeGreaterThan(10);
     expect(importsOf('shared/server.ts')).toContain('shared/router.ts');
     expect(importsOf('tasks/app.ts')).toContain('shared/function.ts');
+    expect(example).toContain('examples/greet/greet.test.ts');
+    expect(importsOf('examples/greet/greet.test.ts')).toContain('shared/testing.ts');
   });
 
   it('keeps the runtime to itself: no runtime file imports anything outside shared/', () => {
-    const outside = runtime.flatMap((file) =>
-      importsOf(file)
-        .filter((to) => !to.startsWith('shared/'))
-        .map((to) => `${file} → ${to}`),
-    );
-    expect(outside).toEqual([]);
+    expect(importsOutside(runtime, ['shared/'])).toEqual([]);
   });
 
   it('keeps the Task domain off the functions: tasks/ imports only itself and the runtime', () => {
-    const outside = domain.flatMap((file) =>
-      importsOf(file)
-        .filter((to) => !to.startsWith('tasks/') && !to.startsWith('shared/'))
-        .map((to) => `${file} → ${to}`),
-    );
-    expect(outside).toEqual([]);
+    expect(importsOutside(domain, ['tasks/', 'shared/'])).toEqual([]);
   });
 
-  it('has no import cycle in the runtime, nor in the Task domain', () => {
+  it('writes the example app with the runtime alone: examples/ imports only itself and shared/', () => {
+    expect(importsOutside(example, ['examples/', 'shared/'])).toEqual([]);
+  });
+
+  it('has no import cycle in the runtime, the Task domain, nor the example app', () => {
     expect(cycles(runtime).map((cycle) => cycle.join(' → '))).toEqual([]);
     expect(cycles(domain).map((cycle) => cycle.join(' → '))).toEqual([]);
+    expect(cycles(example).map((cycle) => cycle.join(' → '))).toEqual([]);
   });
 
   it('finds a cycle when there is one (the check can fail)', () => {
