@@ -9,13 +9,12 @@
  *   node build.mjs getTask       # only these bundles (dist/ is kept)
  */
 import { copyFile, mkdir, rm, stat } from 'node:fs/promises';
-import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import * as esbuild from 'esbuild';
 import { allFunctions, apps } from './apps.ts';
 import { leftOutPlugin } from './scripts/lib/left-out.ts';
 import { oneCopyPlugin } from './scripts/lib/one-copy.ts';
-import { docsAssets } from './shared/docs.ts';
+import { docsAssetSources } from './shared/docs.ts';
 
 const root = import.meta.dirname;
 const outdir = join(root, 'dist');
@@ -70,11 +69,9 @@ const results = await Promise.all(
   ),
 );
 
-// GET /docs serves Swagger UI's assets from dist/docs/, beside the bundles (shared/docs.ts).
-const swaggerUi = dirname(createRequire(import.meta.url).resolve('swagger-ui-dist/package.json'));
+// GET /docs and /docs/events serve their viewers' assets from dist/docs/, beside the bundles (shared/docs.ts).
 await mkdir(join(outdir, 'docs'), { recursive: true });
-for (const file of [...docsAssets, 'LICENSE'])
-  await copyFile(join(swaggerUi, file), join(outdir, 'docs', file));
+for (const { name, from } of docsAssetSources()) await copyFile(from, join(outdir, 'docs', name));
 
 const rows = [];
 for (const [name, functions] of units) {

@@ -2,6 +2,7 @@ import { z } from '@hono/zod-openapi';
 import type { AppDefinition } from '../shared/app.ts';
 import { loadSettings } from '../shared/config.ts';
 import { functionsFor } from '../shared/function.ts';
+import { greetingEvents } from './greetings.ts';
 
 /** The app's own settings, read from the environment beside the runtime's. */
 const GreetingConfig = z.object({
@@ -24,5 +25,7 @@ export const greetingApp: AppDefinition<GreetingContext> = {
   description: 'An example app on the runtime (docs/FUNCTIONS.md). Errors are RFC 9457 problem details.',
   defaults: { APP_ID: 'greetings' },
   context: ({ env }) => ({ greetingConfig: loadSettings(GreetingConfig, env) }),
+  // What the app publishes, for /asyncapi.json; what it receives comes from its topic functions.
+  events: () => [greetingEvents],
   subjectAttribute: 'greeting.id',
 };

@@ -1,4 +1,5 @@
 import { z } from '@hono/zod-openapi';
+import type { EventTopic } from '../shared/asyncapi.ts';
 
 /** A greeting, as the API answers it and as its `greeting.created` event carries it. */
 export const Greeting = z
@@ -15,6 +16,21 @@ export const greetingKey = (id: string) => `greeting|${id}`;
 /** greet publishes `greeting.created` here; countGreeting consumes it. */
 export const GREETINGS_TOPIC = 'greetings';
 export const GREETINGS_DLQ = 'greetings-dlq';
+
+/** The topic as /asyncapi.json describes it: each type greet publishes, and its data. */
+export const greetingEvents: EventTopic = {
+  topic: GREETINGS_TOPIC,
+  description: 'One greeting.created per greeting; countGreeting counts them.',
+  messages: [
+    {
+      type: 'greeting.created',
+      summary: 'Someone was greeted; data is the greeting.',
+      dataName: 'Greeting',
+      data: Greeting,
+      publishers: ['greet'],
+    },
+  ],
+};
 
 /** greet schedules a follow-up job of this name; followUp handles every job whose name starts so. */
 export const FOLLOW_UP_JOB_PREFIX = 'follow-up-';

@@ -1,3 +1,4 @@
+import type { EventTopic } from './asyncapi.ts';
 import type { Env, RuntimeSetting } from './config.ts';
 import type { FunctionDefinition, RuntimeDeps } from './function.ts';
 
@@ -20,6 +21,12 @@ export interface AppDefinition<C extends object> {
   title: string;
   description: string;
   version: string;
+  /**
+   * The topics the app's code publishes to: each CloudEvent type, its data
+   * schema and the functions that publish it (`/asyncapi.json`; what the app
+   * receives comes from its topic functions).
+   */
+  events?: (context: C) => readonly EventTopic[];
   /** Runtime settings whose defaults this app chooses; the environment still wins. */
   defaults?: Partial<Record<RuntimeSetting, string>>;
   /** Builds the app's context from the runtime's parts; validates the app's own settings from `env`. */

@@ -52,6 +52,12 @@ export interface CloudEventInput {
   data: unknown;
 }
 
+/** The structured CloudEvent (JSON) sent to daprd for `event`: what subscribers receive, plus daprd's attributes. */
+export function cloudEventEnvelope(event: CloudEventInput): Record<string, unknown> {
+  const { extensions, ...attributes } = event;
+  return { specversion: '1.0', datacontenttype: 'application/json', ...extensions, ...attributes };
+}
+
 /** How the scheduler treats a job whose trigger the app did not acknowledge. */
 export type JobFailurePolicy =
   | { drop: Record<string, never> }
@@ -271,14 +277,7 @@ export function createHttpGateway(options: HttpGatewayOptions): DaprGateway {
     },
 
     async publishCloudEvent(pubsub, topic, event, publishOptions = {}) {
-      const { extensions, ...attributes } = event;
-      const envelope = {
-        specversion: '1.0',
-        datacontenttype: 'application/json',
-        ...extensions,
-        ...attributes,
-      };
-      await call('POST', publishUrl(pubsub, topic, publishOptions), envelope, {
+      await call('POST', publishUrl(pubsub, topic, publishOptions), cloudEventEnvelope(event), {
         headers: { 'content-type': 'application/cloudevents+json' },
       });
     },

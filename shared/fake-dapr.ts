@@ -1,5 +1,6 @@
 import {
   type CloudEventInput,
+  cloudEventEnvelope,
   DaprError,
   type DaprGateway,
   EtagMismatchError,
@@ -19,6 +20,8 @@ export interface FakePublishedEvent {
   metadata: Record<string, string>;
   /** Set when the publisher built the CloudEvent itself. */
   cloudEvent?: CloudEventInput;
+  /** The structured CloudEvent the real gateway would send daprd for it (cloudEventEnvelope). */
+  envelope?: Record<string, unknown>;
 }
 
 export interface FakeBindingCall {
@@ -157,6 +160,7 @@ export class FakeDaprGateway implements DaprGateway {
       data: structuredClone(event.data),
       metadata: { ...options.metadata },
       cloudEvent: structuredClone(event),
+      envelope: structuredClone(cloudEventEnvelope(event)),
     });
   }
 

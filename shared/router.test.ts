@@ -109,18 +109,37 @@ describe('router', () => {
     expect(document.paths['/tasks'].post.requestBody.content['application/json'].schema.$ref).toBe(
       '#/components/schemas/CreateTask',
     );
-    const docs = await raw('/docs');
-    expect(docs.headers.get('content-type')).toMatch(/text\/html/);
-    const page = await docs.text();
-    // Every script and style the page loads is the app's own (the browser test opens it for real).
-    const assets = [...page.matchAll(/(?:src|href)="([^"]+)"/g)].map((match) => match[1]);
-    expect(assets.sort()).toEqual(['/docs/swagger-ui-bundle.js', '/docs/swagger-ui.css']);
-    for (const asset of assets) {
-      const response = await raw(asset as string);
-      expect(response.status).toBe(200);
-      expect((await response.arrayBuffer()).byteLength).toBeGreaterThan(100_000);
+    // Every script and style each page loads is the app's own (the browser test opens them for real).
+    const pages = { '/docs': '/openapi.json', '/docs/events': '/asyncapi.json' };
+    const loaded: string[] = [];
+    for (const [path, document] of Object.entries(pages)) {
+      const docs = await raw(path);
+      expect(docs.headers.get('content-type')).toMatch(/text\/html/);
+      const page = await docs.text();
+      expect(page).toContain(`url: '${document}'`);
+      loaded.push(
+        ...[...page.matchAll(/<script src="([^"]+)"|<link rel="stylesheet" href="([^"]+)"/g)].map(
+          (match) => (match[1] ?? match[2]) as string,
+        ),
+      );
+      // Each page links the other and both documents.
+      for (const link of ['/docs', '/docs/events', '/openapi.json', '/asyncapi.json'].filter(
+        (l) => l !== path,
+      ))
+        expect(page).toContain(`href="${link}"`);
     }
-    expect(page).toContain("url: '/openapi.json'");
+    expect(loaded.sort()).toEqual([
+      '/docs/asyncapi.css',
+      '/docs/asyncapi.js',
+      '/docs/swagger-ui-bundle.js',
+      '/docs/swagger-ui.css',
+    ]);
+    for (const asset of loaded) {
+      const response = await raw(asset);
+      expect(response.status).toBe(200);
+      expect(response.headers.get('content-type')).toMatch(/^text\/(javascript|css)/);
+      expect((await response.arrayBuffer()).byteLength).toBeGreaterThan(20_000);
+    }
   });
 
   it('unknown routes are 404 problem+json', async () => {

@@ -6,9 +6,10 @@ import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import type { ZodError } from 'zod';
 import { admission, admissionLimits } from './admission.ts';
 import type { AppDefinition } from './app.ts';
+import { asyncApiDocument } from './asyncapi.ts';
 import { bearerAuth, daprAppToken } from './auth.ts';
 import { isSidecarFailure } from './dapr.ts';
-import { docsAsset, docsAssets, docsPage } from './docs.ts';
+import { docsAsset, docsAssets, docsPage, eventsPage } from './docs.ts';
 import {
   type AppEnv,
   type Deps,
@@ -22,7 +23,7 @@ import { isTriggerPath, mountEventTriggers } from './triggers.ts';
 
 export interface RouterOptions<C extends object> {
   /** The app's document info and subject attribute. */
-  app: Pick<AppDefinition<C>, 'title' | 'version' | 'description' | 'subjectAttribute'>;
+  app: Pick<AppDefinition<C>, 'title' | 'version' | 'description' | 'subjectAttribute' | 'events'>;
   deps: Deps<C>;
   functions: readonly FunctionDefinition<C>[];
   /** The bearer token clients send, once loaded from the secret store. */
@@ -93,10 +94,24 @@ export function createRouter<C extends object>({
     info: { title: definition.title, version: definition.version, description: definition.description },
   };
   app.doc31('/openapi.json', documentConfig);
+  let events: ReturnType<typeof asyncApiDocument> | undefined;
+  app.get('/asyncapi.json', (c) => {
+    events ??= asyncApiDocument(documentConfig.info, definition.events?.(deps) ?? [], functions);
+    return c.json(events);
+  });
   app.get('/docs', (c) => c.html(docsPage(definition.title)));
+  app.get('/docs/events', (c) => c.html(eventsPage(definition.title)));
   for (const name of docsAssets)
     app.get(`/docs/${name}`, async (c) => {
-      const { body, contentType } = await docsAsset(name);
+      const asset = await docsAsset(name).catch((error: unknown) => {
+        deps.log.warn('docs asset missing', { asset: name, error: String(error) });
+        throw new Problem(
+          404,
+          'Not Found',
+          `${name} is not in this build (build.mjs puts it in docs/ beside the bundle).`,
+        );
+      });
+      const { body, contentType } = asset;
       return c.body(new Uint8Array(body), 200, {
         'content-type': contentType,
         'cache-control': 'public, max-age=86400',

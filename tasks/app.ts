@@ -1,6 +1,7 @@
 import type { AppDefinition } from '../shared/app.ts';
 import { functionsFor } from '../shared/function.ts';
 import { loadTaskConfig, type TaskConfig, taskRuntimeDefaults } from './config.ts';
+import { taskEventTopic } from './events.ts';
 import { zeroTaskCounters } from './metrics.ts';
 import { createRemindersClient, type RemindersClient } from './reminders.ts';
 import { TaskStore } from './task-store.ts';
@@ -35,6 +36,7 @@ export const taskApp: AppDefinition<TaskContext> = {
       reminders: createRemindersClient(dapr, taskConfig.REMINDERS_APP_ID ?? config.APP_ID),
     };
   },
+  events: ({ taskConfig }) => [taskEventTopic(taskConfig.TASK_EVENTS_TOPIC)],
   settled: (context) => context.tasks.settled(),
   subjectAttribute: 'task.id',
   zeroCounters: zeroTaskCounters,

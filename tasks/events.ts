@@ -1,4 +1,5 @@
 import { z } from '@hono/zod-openapi';
+import type { EventMessage, EventTopic } from '../shared/asyncapi.ts';
 import type { RuntimeConfig } from '../shared/config.ts';
 import type { DaprGateway } from '../shared/dapr.ts';
 import type { TaskConfig } from './config.ts';
@@ -25,6 +26,57 @@ export type TaskDeletedData = z.infer<typeof TaskDeletedData>;
 /** The data of any event on `task-events`; every variant carries the task's id. */
 export const TaskEventData = z.union([TaskSnapshotData, TaskDeletedData]);
 export type TaskEventData = z.infer<typeof TaskEventData>;
+
+/** The revision a write's event carries (extension attribute `seq`): 1 when created, +1 per write. */
+const seq = z
+  .string()
+  .regex(/^[1-9][0-9]*$/)
+  .describe("The task's revision after the write (its ETag): 1 when created, then +1 per write");
+
+const write = (
+  type: Extract<TaskEventType, 'task.created' | 'task.updated' | 'task.completed' | 'task.deleted'>,
+  publisher: string,
+  summary: string,
+): EventMessage => ({
+  type,
+  summary: `${summary} The id is <task id>:<revision>.`,
+  ...(type === 'task.deleted'
+    ? { dataName: 'TaskDeleted', data: TaskDeletedData }
+    : { dataName: 'Task', data: TaskSnapshotData }),
+  extensions: { seq },
+  // The sweep publishes what a crash left unpublished, as the writer would have.
+  publishers: [publisher, 'outboxSweep'],
+});
+
+/** `task-events` as /asyncapi.json describes it: every type, its data and its publishers. */
+export const taskEventTopic = (topic: string): EventTopic => ({
+  topic,
+  description:
+    "Every acknowledged write of a task has exactly one event here, published after the write's save, in write order per task; reminders and overdue notices too. A crash can make a second copy with the same id: consumers drop ids they have handled.",
+  key: "The task id: a task's events share a partition and keep their order",
+  messages: [
+    write('task.created', 'createTask', 'A task was created; data is the task.'),
+    write('task.updated', 'updateTask', 'A task was changed (PATCH); data is the task after the write.'),
+    write('task.completed', 'completeTask', 'A task was completed; data is the task after the write.'),
+    write('task.deleted', 'deleteTask', 'A task was deleted; data is its id and when.'),
+    {
+      type: 'task.reminder',
+      summary:
+        "A task's reminder is due (its reminder job fired); data is the task. The id is task.reminder:<task id>:<remindAt>.",
+      dataName: 'Task',
+      data: TaskSnapshotData,
+      publishers: ['reminderJob'],
+    },
+    {
+      type: 'task.overdue',
+      summary:
+        'An open task passed its dueAt (the due-index sweep); data is the task. The id is task.overdue:<task id>:<dueAt>.',
+      dataName: 'Task',
+      data: TaskSnapshotData,
+      publishers: ['cronBinding'],
+    },
+  ],
+});
 
 /** Where onTaskEvent's undeliverable events go (its subscription's deadLetterTopic). */
 export const TASK_EVENTS_DLQ = 'task-events-dlq';

@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest';
+import { eventMessageSchema } from '../../shared/asyncapi.ts';
 import { DaprError } from '../../shared/dapr.ts';
 import { createTestApp } from '../../shared/testing.ts';
 import { greetingApp } from '../app.ts';
-import { followUpJobName, greetingKey } from '../greetings.ts';
+import { followUpJobName, greetingEvents, greetingKey } from '../greetings.ts';
 import { greet } from './index.ts';
 
 describe('greet', () => {
@@ -28,6 +29,16 @@ describe('greet', () => {
       }),
     ]);
     expect(dapr.jobs.size).toBe(0);
+  });
+
+  it('publishes the event /asyncapi.json describes', async () => {
+    const { call, raw, dapr } = createTestApp(greetingApp, [greet]);
+    await call('POST', '/greetings', { name: 'Ada' });
+    const [created] = greetingEvents.messages;
+    if (!created) throw new Error('no greeting.created in greetingEvents');
+    expect(eventMessageSchema(created).safeParse(dapr.published[0]?.envelope).error).toBeUndefined();
+    const document = await (await raw('/asyncapi.json')).json();
+    expect(document.operations['publish-greetings']).toMatchObject({ action: 'send' });
   });
 
   it('schedules the follow-up job when one is asked for', async () => {

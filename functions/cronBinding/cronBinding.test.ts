@@ -30,10 +30,9 @@ function setup() {
   let delivered = 0;
   async function settle() {
     for (; delivered < app.dapr.published.length; delivered++) {
-      const event = app.dapr.published[delivered]?.cloudEvent;
-      if (!event || event.type === 'task.overdue') continue;
-      const { extensions, ...attributes } = event;
-      await app.fromDaprd('/events/onTaskEvent', { specversion: '1.0', ...extensions, ...attributes });
+      const envelope = app.dapr.published[delivered]?.envelope;
+      if (!envelope || envelope.type === 'task.overdue') continue;
+      await app.fromDaprd('/events/onTaskEvent', envelope);
     }
   }
   async function create(body: Record<string, unknown>) {

@@ -21,6 +21,11 @@ interface OpenApiDocument {
   components: { schemas: Record<string, { properties?: Record<string, unknown> }> };
 }
 
+interface AsyncApiDocument {
+  channels: Record<string, { address: string; messages: Record<string, unknown> }>;
+  operations: Record<string, unknown>;
+}
+
 let browser: BrowserContext;
 let profileDir: string;
 let page: Page;
@@ -83,6 +88,35 @@ describe('the API reference in a browser', () => {
           .toContain(field);
       await block.locator('.opblock-summary-control').click();
     }
+    const origins = new Set(requested.map((url) => new URL(url).origin));
+    expect([...origins]).toEqual([new URL(stack().url).origin]);
+  });
+
+  it('renders the events of /asyncapi.json at /docs/events, linked from /docs', async () => {
+    const document = (await (await fetch(`${stack().url}/asyncapi.json`)).json()) as AsyncApiDocument;
+    await page.goto(`${stack().url}/docs`);
+    await page.locator('nav a', { hasText: 'Events' }).click();
+    await page.waitForURL(/\/docs\/events$/);
+    const operations = Object.keys(document.operations);
+    const messages = Object.values(document.channels).flatMap((channel) => Object.keys(channel.messages));
+    expect(operations.length).toBeGreaterThan(0);
+    for (const text of [
+      ...Object.values(document.channels).map((channel) => channel.address),
+      ...operations,
+      ...messages,
+    ])
+      await expect
+        // biome-ignore lint/performance/useDomNodeTextContent: what is rendered, not what the DOM holds
+        .poll(() => page.locator('body').innerText(), { message: `/docs/events shows ${text}` })
+        .toContain(text);
+    // A message's payload opens to the CloudEvent envelope and its data's fields.
+    const created = page.locator('[id="message-task.created"]').first();
+    await created.getByRole('button', { name: 'Expand all' }).first().click();
+    for (const field of ['specversion', 'datacontenttype', 'seq', 'traceparent', 'title', 'updatedAt'])
+      await expect
+        // biome-ignore lint/performance/useDomNodeTextContent: what is rendered, not what the DOM holds
+        .poll(() => created.innerText(), { message: `task.created shows ${field}` })
+        .toContain(field);
     const origins = new Set(requested.map((url) => new URL(url).origin));
     expect([...origins]).toEqual([new URL(stack().url).origin]);
   });
