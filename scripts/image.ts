@@ -22,6 +22,7 @@ import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { promisify } from 'node:util';
 import { apps } from '../apps.ts';
+import { docsAssets } from '../shared/docs.ts';
 import {
   bytesOnTop,
   debianSources,
@@ -209,6 +210,8 @@ interface Result {
   trueMs?: number;
   healthzMs?: number;
   readyz?: number;
+  /** The documents, their pages and the viewers' assets, each a 200 from the image. */
+  docs?: string;
   error?: string;
 }
 
@@ -282,6 +285,22 @@ async function smokeTest(podman: string, result: Result) {
     const readyz = await fetch(`http://127.0.0.1:${port}/readyz`);
     await readyz.arrayBuffer();
     result.readyz = readyz.status;
+    // The documents and their viewers' assets are in the image (dist/docs/ beside the bundle).
+    const pages = [
+      '/openapi.json',
+      '/asyncapi.json',
+      '/docs',
+      '/docs/events',
+      ...docsAssets.map((a) => `/docs/${a}`),
+    ];
+    const failed: string[] = [];
+    for (const path of pages) {
+      const response = await fetch(`http://127.0.0.1:${port}${path}`);
+      await response.arrayBuffer();
+      if (response.status !== 200) failed.push(`${path} ${response.status}`);
+    }
+    result.docs = failed.length === 0 ? `${pages.length}/${pages.length} 200` : failed.join(', ');
+    if (failed.length > 0) throw new Error(`not served from the image: ${failed.join(', ')}`);
   } finally {
     await scope.stop();
   }
@@ -340,7 +359,17 @@ try {
   const seconds = (ms?: number) => (ms === undefined ? '-' : `${(ms / 1000).toFixed(1)} s`);
   const millis = (ms?: number) => (ms === undefined ? '-' : `${Math.round(ms)} ms`);
   const rows = [
-    ['app', 'image', 'on the base', 'build', 'create', 'start of `true`', 'start → /healthz 200', '/readyz'],
+    [
+      'app',
+      'image',
+      'on the base',
+      'build',
+      'create',
+      'start of `true`',
+      'start → /healthz 200',
+      '/readyz',
+      'docs',
+    ],
     ...results.map((r) => [
       r.app,
       r.total === undefined ? '-' : mib(r.total),
@@ -350,6 +379,7 @@ try {
       millis(r.trueMs),
       millis(r.healthzMs),
       r.readyz === undefined ? '-' : String(r.readyz),
+      r.docs ?? '-',
     ]),
   ];
   const widths = rows[0]?.map((_, i) => Math.max(...rows.map((row) => (row[i] as string).length))) ?? [];
