@@ -4,6 +4,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import {
   createHttpGateway,
   DaprError,
+  EtagMismatchError,
   InvalidJobError,
   isSidecarFailure,
   JobExistsError,
@@ -120,6 +121,25 @@ describe('the Jobs client', () => {
     const { gateway, seen } = fakeDaprd(() => new Response(null, { status: 204 }));
     await gateway.deleteJob('reminder-1');
     expect(seen[0]).toMatchObject({ method: 'DELETE', url: 'http://daprd/v1.0/jobs/reminder-1' });
+  });
+});
+
+describe('the state client', () => {
+  it('deletes with DELETE /v1.0/state/{store}/{key}, If-Match only with an etag; a 409 is EtagMismatchError', async () => {
+    const { gateway, seen } = fakeDaprd((request) =>
+      request.headers['if-match'] === '"7"'
+        ? json(409, { errorCode: 'ERR_STATE_DELETE', message: 'possible etag mismatch' })
+        : new Response(null, { status: 204 }),
+    );
+    await gateway.deleteState('statestore', 'greeting|1');
+    await gateway.deleteState('statestore', 'greeting|1', { etag: '3' });
+    expect(seen.map(({ method, url, headers }) => [method, url, headers['if-match']])).toEqual([
+      ['DELETE', 'http://daprd/v1.0/state/statestore/greeting%7C1', undefined],
+      ['DELETE', 'http://daprd/v1.0/state/statestore/greeting%7C1', '3'],
+    ]);
+    await expect(gateway.deleteState('statestore', 'greeting|1', { etag: '"7"' })).rejects.toBeInstanceOf(
+      EtagMismatchError,
+    );
   });
 });
 

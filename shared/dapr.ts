@@ -97,6 +97,11 @@ export interface DaprGateway {
   getBulkState<T = unknown>(store: string, keys: readonly string[]): Promise<Map<string, StateItem<T>>>;
   /** Throws EtagMismatchError when an item's etag is stale. */
   saveState(store: string, items: readonly UpsertRequest[]): Promise<void>;
+  /**
+   * Deletes a key; a key that does not exist is not an error. With `etag`,
+   * only if it is still the key's: a stale one throws EtagMismatchError.
+   */
+  deleteState(store: string, key: string, options?: { etag?: string }): Promise<void>;
   publishEvent(pubsub: string, topic: string, data: unknown, options?: PublishOptions): Promise<void>;
   /**
    * Publishes an event whose CloudEvent attributes (the id above all) the
@@ -270,6 +275,12 @@ export function createHttpGateway(options: HttpGatewayOptions): DaprGateway {
 
     async saveState(store, items) {
       await call('POST', stateUrl(store), items);
+    },
+
+    async deleteState(store, key, deleteOptions = {}) {
+      const headers: Record<string, string> =
+        deleteOptions.etag === undefined ? {} : { 'if-match': deleteOptions.etag };
+      await call('DELETE', stateUrl(store, key), undefined, { headers });
     },
 
     async publishEvent(pubsub, topic, data, publishOptions = {}) {

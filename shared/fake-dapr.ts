@@ -44,7 +44,8 @@ export type FakeInvokeHandler = (
  * and `first-write` refuses an existing key.
  */
 export class FakeDaprGateway implements DaprGateway {
-  readonly state = new Map<string, { value: unknown; etag: string }>();
+  /** What each key holds, and the metadata of its last save (a TTL's `ttlInSeconds`: nothing expires here). */
+  readonly state = new Map<string, { value: unknown; etag: string; metadata?: Record<string, string> }>();
   readonly published: FakePublishedEvent[] = [];
   readonly secrets = new Map<string, Record<string, string>>();
   readonly jobs = new Map<string, Job>();
@@ -131,10 +132,21 @@ export class FakeDaprGateway implements DaprGateway {
           throw new DaprError(500, 'ERR_STATE_SAVE', `failed to set key ${item.key}: ERR user_script:14`);
         throw new EtagMismatchError('ERR_STATE_SAVE', `possible etag mismatch on ${item.key}`);
       }
-      this.state.set(item.key, { value: structuredClone(item.value), etag: this.#nextEtag() });
+      this.state.set(item.key, {
+        value: structuredClone(item.value),
+        etag: this.#nextEtag(),
+        ...(item.metadata ? { metadata: { ...item.metadata } } : {}),
+      });
       if (this.#lostAnswers.delete(item.key))
         throw new DaprError(500, 'ERR_STATE_SAVE', 'read: connection reset by peer');
     }
+  }
+
+  async deleteState(_store: string, key: string, options: { etag?: string } = {}): Promise<void> {
+    this.#maybeFail('deleteState');
+    if (options.etag !== undefined && this.state.get(key)?.etag !== options.etag)
+      throw new EtagMismatchError('ERR_STATE_DELETE', `possible etag mismatch on ${key}`);
+    this.state.delete(key);
   }
 
   async publishEvent(

@@ -34,7 +34,7 @@ describe('countGreeting', () => {
   });
 
   it.each([
-    ['an event of another type', cloudEvent('x1', greeting, 'greeting.deleted')],
+    ['an event of another type', cloudEvent('x1', greeting, 'greeting.unknown')],
     ['data that is not a greeting', cloudEvent('x2', { name: 42 })],
     ['a body that is not a CloudEvent', { hello: 'world' }],
   ])('drops %s (to the dead-letter topic), counting nothing', async (_name, event) => {

@@ -212,12 +212,16 @@ describe('npm start stops everything it started', () => {
     const { code } = await run.exited;
     expect(run.output()).toContain('npm start failed');
     expect(code).toBe(1);
-    // The scheduler and the app had started; daprd ran, and ended within ms (too soon to be seen, often).
-    expect(seenRunning(run).slice(0, 2)).toEqual(['scheduler', 'app']);
+    // The scheduler had started. The app and daprd start together: daprd ends within ms, and the stop
+    // that follows may end the app before a 100 ms sample of the process tree sees it (a loaded
+    // machine's CI run missed it once); an app left running would hold its port, checked below.
+    expect(seenRunning(run)[0]).toBe('scheduler');
     expect(await daprdLog(workDir)).toContain(
       `listen tcp 127.0.0.1:${ports.daprMetrics}: bind: address already in use`,
     );
     const { daprMetrics, ...others } = ports;
+    // Time for an app that escaped the stop to have bound its port (it listens about 0.5 s after its start).
+    await new Promise((resolve) => setTimeout(resolve, 2000));
     expect(await leftovers(run, workDir, Object.values(others))).toEqual({ processes: [], taken: [] });
   });
 });
