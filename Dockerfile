@@ -13,7 +13,7 @@ COPY scripts/lib/left-out.ts scripts/lib/one-copy.ts ./scripts/lib/
 COPY shared ./shared
 COPY tasks ./tasks
 COPY functions ./functions
-RUN node build.mjs
+RUN node build.mjs --suite=tasks
 
 FROM node:${NODE_VERSION}-bookworm-slim
 ARG APP=tasks-api
