@@ -40,9 +40,14 @@ export interface KubeClient {
    * application/apply-patch+yaml, forcing conflicts: this field manager
    * owns what it applies); returns what the server stored.
    */
-  apply(objects: readonly KubeObject[]): Promise<KubeObject[]>;
+  apply(objects: readonly KubeObject[], options?: ApplyOptions): Promise<KubeObject[]>;
   /** The object, or undefined when the server has none by that name. */
   get(apiVersion: string, kind: string, name: string, namespace?: string): Promise<KubeObject | undefined>;
+}
+
+export interface ApplyOptions {
+  /** Where a namespaced object that names none goes (kubectl's -n); default `default`. */
+  namespace?: string;
 }
 
 export interface ClientOptions {
@@ -130,11 +135,12 @@ export function kubeClient({ server, ca, user, fieldManager = 'tasks-on-dapr' }:
 
   return {
     request: call,
-    async apply(objects) {
+    async apply(objects, { namespace }: ApplyOptions = {}) {
       const stored: KubeObject[] = [];
       for (const object of objects) {
         const { apiVersion, kind, metadata } = object;
-        const path = await objectPath(apiVersion, kind, metadata.name, metadata.namespace);
+        // The server takes a namespaced object's namespace from the URL when the object names none.
+        const path = await objectPath(apiVersion, kind, metadata.name, metadata.namespace ?? namespace);
         const query = `?fieldManager=${encodeURIComponent(fieldManager)}&force=true`;
         // JSON is YAML: the apply patch is the object itself.
         stored.push(
