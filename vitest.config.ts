@@ -40,6 +40,18 @@ export default defineConfig({
           fileParallelism: false,
         },
       },
+      {
+        test: {
+          name: 'cluster',
+          include: ['test/cluster/**/*.test.ts'],
+          // beforeAll starts a control plane, and builds its binaries first when they are missing
+          // (27 min cold on this 2-core machine: scripts/lib/kube-binaries.ts).
+          testTimeout: 120_000,
+          hookTimeout: 2_400_000,
+          // Each file runs its own control plane: one at a time on two cores.
+          fileParallelism: false,
+        },
+      },
     ],
   },
 });

@@ -203,6 +203,8 @@ export interface StartOptions {
    * pause stops that child, after the resume's SIGCONT has passed, so it never exits again.
    */
   user?: { uid: number; gid: number };
+  /** How long stop() waits after SIGTERM before SIGKILL; default 8 s. */
+  stopGraceMs?: number;
 }
 
 export function startProcess(
@@ -271,7 +273,7 @@ export function startProcess(
       return isRunning() ? child.pid : undefined;
     },
     running: isRunning,
-    async stop(graceMs = 8000) {
+    async stop(graceMs = options.stopGraceMs ?? 8000) {
       if (isRunning()) await options.beforeStop?.().catch(() => undefined);
       await endWith('SIGTERM', graceMs, false);
     },
