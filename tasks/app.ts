@@ -31,12 +31,12 @@ export const taskApp: AppDefinition<TaskContext> = {
     const taskConfig = loadTaskConfig(env);
     return {
       taskConfig,
-      tasks: TaskStore.create(dapr, { ...config, ...taskConfig }, log),
+      tasks: TaskStore.create(dapr, config, log),
       tasksApi: createTasksApi(dapr, taskConfig.TASKS_API_APP_ID ?? config.APP_ID, apiToken),
       reminders: createRemindersClient(dapr, taskConfig.REMINDERS_APP_ID ?? config.APP_ID),
     };
   },
-  events: ({ taskConfig }) => [taskEventTopic(taskConfig.TASK_EVENTS_TOPIC)],
+  events: () => [taskEventTopic],
   settled: (context) => context.tasks.settled(),
   subjectAttribute: 'task.id',
   zeroCounters: zeroTaskCounters,

@@ -3,8 +3,6 @@ import { type Env, loadSettings, type RuntimeSetting } from '../shared/config.ts
 
 /** The Task API's own settings, validated beside the runtime's (shared/config.ts). */
 export const taskConfigSchema = z.object({
-  /** The topic every task write's event goes to. */
-  TASK_EVENTS_TOPIC: z.string().min(1).default('task-events'),
   /** The app-id of the Task API, for functions that read tasks by service invocation; defaults to APP_ID. */
   TASKS_API_APP_ID: z.string().min(1).optional(),
   /** The app-id of task-reminders, which owns the reminder jobs; defaults to APP_ID. */

@@ -6,7 +6,7 @@ import { TASK_EVENTS_DLQ, taskEventTopic, taskEventTypes } from './events.ts';
 import { reminderJobName } from './reminders.ts';
 import { createTestApp } from './testing.ts';
 
-const declared = taskEventTopic('task-events');
+const declared = taskEventTopic;
 /** One parser for the file: making one loads its rulesets (about a third of a parse). */
 const parser = new Parser();
 /** Parsing with every rule takes 0.3 s a document alone, several seconds on a loaded machine. */

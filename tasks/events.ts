@@ -2,8 +2,14 @@ import { z } from '@hono/zod-openapi';
 import type { EventMessage, EventTopic } from '../shared/asyncapi.ts';
 import type { RuntimeConfig } from '../shared/config.ts';
 import type { DaprGateway } from '../shared/dapr.ts';
-import type { TaskConfig } from './config.ts';
 import { Task, TaskId } from './tasks.ts';
+
+/**
+ * The topic of every task's events: the writes', the reminders' and the
+ * overdue notices'. onTaskEvent subscribes to it by this name, so it is not a
+ * setting: a publisher on another topic would have no subscriber.
+ */
+export const TASK_EVENTS = 'task-events';
 
 /** CloudEvent types on the `task-events` topic. */
 export const taskEventTypes = [
@@ -49,8 +55,8 @@ const write = (
 });
 
 /** `task-events` as /asyncapi.json describes it: every type, its data and its publishers. */
-export const taskEventTopic = (topic: string): EventTopic => ({
-  topic,
+export const taskEventTopic: EventTopic = {
+  topic: TASK_EVENTS,
   description:
     "Every acknowledged write of a task has exactly one event here, published after the write's save, in write order per task; reminders and overdue notices too. A crash can make a second copy with the same id: consumers drop ids they have handled.",
   key: "The task id: a task's events share a partition and keep their order",
@@ -76,7 +82,7 @@ export const taskEventTopic = (topic: string): EventTopic => ({
       publishers: ['cronBinding'],
     },
   ],
-});
+};
 
 /** Where onTaskEvent's undeliverable events go (its subscription's deadLetterTopic). */
 export const TASK_EVENTS_DLQ = 'task-events-dlq';
@@ -90,7 +96,6 @@ export async function publishTaskEvent(
   deps: {
     dapr: DaprGateway;
     config: Pick<RuntimeConfig, 'PUBSUB' | 'APP_ID'>;
-    taskConfig: Pick<TaskConfig, 'TASK_EVENTS_TOPIC'>;
   },
   type: Extract<TaskEventType, 'task.reminder' | 'task.overdue'>,
   task: Task,
@@ -99,7 +104,7 @@ export async function publishTaskEvent(
   const id = `${type}:${task.id}:${occurrence}`;
   await deps.dapr.publishCloudEvent(
     deps.config.PUBSUB,
-    deps.taskConfig.TASK_EVENTS_TOPIC,
+    TASK_EVENTS,
     { id, type, source: deps.config.APP_ID, subject: task.id, data: task },
     { metadata: { partitionKey: task.id } },
   );

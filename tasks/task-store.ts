@@ -4,8 +4,7 @@ import type { DaprGateway } from '../shared/dapr.ts';
 import { backoff, trySave } from '../shared/guarded-save.ts';
 import type { Logger } from '../shared/log.ts';
 import { Problem } from '../shared/problem.ts';
-import type { TaskConfig } from './config.ts';
-import type { TaskDeletedData, TaskEventType } from './events.ts';
+import { TASK_EVENTS, type TaskDeletedData, type TaskEventType } from './events.ts';
 import { Outbox, OutboxEvent, type OutboxRecords, type SweepOutcome } from './outbox.ts';
 import { decodeCursor, encodeCursor, startOfIndex, TaskIndex } from './task-index.ts';
 import { Task } from './tasks.ts';
@@ -81,14 +80,14 @@ export class TaskStore {
   readonly #maxAttempts: number;
   readonly #outbox: Outbox<TaskRecord>;
 
-  /** The store of an app's settings: its state store, and its events on TASK_EVENTS_TOPIC. */
+  /** The store of an app's settings: its state store, and its events on TASK_EVENTS. */
   static create(
     dapr: DaprGateway,
-    config: Pick<RuntimeConfig, 'STATE_STORE' | 'PUBSUB' | 'APP_ID'> & Pick<TaskConfig, 'TASK_EVENTS_TOPIC'>,
+    config: Pick<RuntimeConfig, 'STATE_STORE' | 'PUBSUB' | 'APP_ID'>,
     log: Logger,
   ): TaskStore {
-    const { STATE_STORE: store, PUBSUB: pubsub, TASK_EVENTS_TOPIC: topic, APP_ID: source } = config;
-    return new TaskStore({ dapr, store, pubsub, topic, source, log });
+    const { STATE_STORE: store, PUBSUB: pubsub, APP_ID: source } = config;
+    return new TaskStore({ dapr, store, pubsub, topic: TASK_EVENTS, source, log });
   }
 
   constructor(options: TaskStoreOptions) {

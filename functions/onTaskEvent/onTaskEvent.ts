@@ -2,7 +2,13 @@ import type { EventContext, TopicEvent } from '../../shared/function.ts';
 import { appendActivity, hasEntry, readHistory } from '../../tasks/activity.ts';
 import { defineFunction, type TaskContext } from '../../tasks/app.ts';
 import { DueIndex } from '../../tasks/due-index.ts';
-import { TASK_EVENTS_DLQ, TaskDeletedData, TaskEventData, TaskEventType } from '../../tasks/events.ts';
+import {
+  TASK_EVENTS,
+  TASK_EVENTS_DLQ,
+  TaskDeletedData,
+  TaskEventData,
+  TaskEventType,
+} from '../../tasks/events.ts';
 import { countEventProcessed } from '../../tasks/metrics.ts';
 import { Task } from '../../tasks/tasks.ts';
 
@@ -22,7 +28,7 @@ import { Task } from '../../tasks/tasks.ts';
  */
 export const onTaskEvent = defineFunction({
   name: 'onTaskEvent',
-  trigger: { kind: 'topic', topic: 'task-events', data: TaskEventData, deadLetterTopic: TASK_EVENTS_DLQ },
+  trigger: { kind: 'topic', topic: TASK_EVENTS, data: TaskEventData, deadLetterTopic: TASK_EVENTS_DLQ },
   handler: async (event, ctx) => {
     const { deps, log } = ctx;
     const type = TaskEventType.safeParse(event.type);
