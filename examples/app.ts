@@ -26,6 +26,6 @@ export const greetingApp: AppDefinition<GreetingContext> = {
   defaults: { APP_ID: 'greetings' },
   context: ({ env }) => ({ greetingConfig: loadSettings(GreetingConfig, env) }),
   // What the app publishes, for /asyncapi.json; what it receives comes from its topic functions.
-  events: () => [greetingEvents],
+  events: [greetingEvents],
   subjectAttribute: 'greeting.id',
 };

@@ -26,7 +26,7 @@ export interface AppDefinition<C extends object> {
    * schema and the functions that publish it (`/asyncapi.json`; what the app
    * receives comes from its topic functions).
    */
-  events?: (context: C) => readonly EventTopic[];
+  events?: readonly EventTopic[];
   /** Runtime settings whose defaults this app chooses; the environment still wins. */
   defaults?: Partial<Record<RuntimeSetting, string>>;
   /** Builds the app's context from the runtime's parts; validates the app's own settings from `env`. */

@@ -96,7 +96,7 @@ export function createRouter<C extends object>({
   app.doc31('/openapi.json', documentConfig);
   let events: ReturnType<typeof asyncApiDocument> | undefined;
   app.get('/asyncapi.json', (c) => {
-    events ??= asyncApiDocument(documentConfig.info, definition.events?.(deps) ?? [], functions);
+    events ??= asyncApiDocument(documentConfig.info, definition.events ?? [], functions);
     return c.json(events);
   });
   app.get('/docs', (c) => c.html(docsPage(definition.title)));

@@ -36,7 +36,7 @@ export const taskApp: AppDefinition<TaskContext> = {
       reminders: createRemindersClient(dapr, taskConfig.REMINDERS_APP_ID ?? config.APP_ID),
     };
   },
-  events: () => [taskEventTopic],
+  events: [taskEventTopic],
   settled: (context) => context.tasks.settled(),
   subjectAttribute: 'task.id',
   zeroCounters: zeroTaskCounters,
