@@ -8,7 +8,7 @@ import { join, resolve } from 'node:path';
 const tools = resolve(import.meta.dirname, '../../tools');
 
 export interface GoTool {
-  /** The wrapper module's folder under tools/. */
+  /** The wrapper module's folder under tools/ (or an absolute path). */
   dir: string;
   /** The binary's name in ~/.cache/tasks-on-dapr/bin (a digest of the module's files is added). */
   name: string;
@@ -22,23 +22,33 @@ export interface GoTool {
   announce?: string;
 }
 
+/** The builds under way in this process, by output path: a second caller waits for the first's. */
+const building = new Map<string, Promise<string>>();
+
 /**
  * A Go program built with the Go toolchain from the module proxy, from a
  * small wrapper module in tools/, into ~/.cache/tasks-on-dapr/bin; rebuilt
- * only when the wrapper's files change. Nothing built is committed.
+ * only when the wrapper's files change. Nothing built is committed. Callers
+ * at the same time (two kustomize builds in one Promise.all) share one build.
  */
 export async function goToolBinary(tool: GoTool): Promise<string> {
-  const module = join(tools, tool.dir);
+  const module = resolve(tools, tool.dir);
   const digest = createHash('sha256');
   for (const file of tool.files) digest.update(readFileSync(join(module, file)));
   const dir = join(homedir(), '.cache', 'tasks-on-dapr', 'bin');
   const binary = join(dir, `${tool.name}-${digest.digest('hex').slice(0, 12)}`);
   if (existsSync(binary)) return binary;
+  const pending = building.get(binary);
+  if (pending) return pending;
   const log = tool.log ?? (() => {});
-  if (tool.announce) log(tool.announce);
-  await mkdir(dir, { recursive: true });
-  await goBuild({ cwd: module, pkg: tool.target, ldflags: '-s -w', output: binary, label: tool.name, log });
-  return binary;
+  const build = (async () => {
+    if (tool.announce) log(tool.announce);
+    await mkdir(dir, { recursive: true });
+    await goBuild({ cwd: module, pkg: tool.target, ldflags: '-s -w', output: binary, label: tool.name, log });
+    return binary;
+  })().finally(() => building.delete(binary));
+  building.set(binary, build);
+  return build;
 }
 
 export interface GoBuild {
