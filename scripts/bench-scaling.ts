@@ -17,6 +17,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import { testResources } from '../test/integration/resources.ts';
+import { createTasks } from './lib/burst.ts';
 import { KAFKA_PARTITIONS } from './lib/infra.ts';
 import { consumerLag, type KafkaScaling, kedaReplicas } from './lib/kafka-lag.ts';
 import { Scope } from './lib/processes.ts';
@@ -75,32 +76,13 @@ try {
 
   console.log(`▶ burst: ${burst} creates through the API, ${concurrency} at a time`);
   let started = Date.now();
-  let next = 0;
-  let failed = 0;
-  let retried = 0;
-  await Promise.all(
-    Array.from({ length: concurrency }, async () => {
-      while (next < burst) {
-        next += 1;
-        // A well-behaved client: a 503 (the index head contended, or the sidecar busy) is retried.
-        for (let attempt = 1; ; attempt++) {
-          const response = await fetch(`${api.url}/tasks`, {
-            method: 'POST',
-            headers: { authorization: `Bearer ${api.apiToken}`, 'content-type': 'application/json' },
-            body: JSON.stringify({ title: `burst ${next}` }),
-          });
-          await response.body?.cancel();
-          if (response.status === 201) break;
-          if (response.status !== 503 || attempt === 5) {
-            failed += 1;
-            break;
-          }
-          retried += 1;
-          await new Promise((r) => setTimeout(r, 100 * attempt));
-        }
-      }
-    }),
-  );
+  // A well-behaved client: a 503 (the sidecar busy, the replica full) is retried.
+  const { retried, failed } = await createTasks({
+    url: api.url,
+    token: api.apiToken,
+    count: burst,
+    concurrency,
+  });
   const createSeconds = seconds(started);
   console.log(
     `  ${burst} creates in ${createSeconds.toFixed(1)} s (${(burst / createSeconds).toFixed(0)}/s); ${retried} retried after a 503, ${failed} failed`,

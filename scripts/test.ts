@@ -5,8 +5,10 @@
  * components and the servers behind them differ), then `npm run bench --
  * --smoke` once per profile (every benchmark path, no timing), then the fault scenarios
  * once per profile (test/faults: each process killed under load, the store
- * and the broker paused), and prints a table of steps and one of faults.
- *   npm test                                   # unit + integration + faults on every profile
+ * and the broker paused), then the cluster tests (test/cluster: the manifests on
+ * a real kube-apiserver, KEDA scaling on real Kafka lag and Prometheus), and
+ * prints a table of steps and one of faults.
+ *   npm test                                   # unit + integration + faults on every profile, then cluster
  *   TEST_PROFILES=embedded npm test            # integration and faults on some profiles only
  *   npm test -- --project unit                 # arguments go to one vitest run
  */
@@ -15,6 +17,7 @@ import { join } from 'node:path';
 import { faultsRunDir, formatFailures, formatTable, readResults } from '../test/faults/report.ts';
 import { provisionDapr } from './lib/dapr-runtime.ts';
 import { ensureCommand } from './lib/infra.ts';
+import { KUBERNETES_VERSION, provisionKubeBinaries } from './lib/kube-binaries.ts';
 import { jaegerBinary } from './lib/observability.ts';
 import { provisionSchemathesis } from './lib/schemathesis.ts';
 import { type Profile, profiles, projectRoot } from './lib/stack.ts';
@@ -59,6 +62,14 @@ try {
   console.log('\n▶ Schemathesis (the integration suite fuzzes the API with it)');
   console.log(`  ${await provisionSchemathesis((line) => console.log(`  ${line}`))}`);
 
+  // The cluster tests' binaries (about 27 minutes cold, from the Go module proxy), built before any test runs.
+  console.log(
+    `\n▶ Kubernetes ${KUBERNETES_VERSION}, etcd, kwok and KEDA (built from the Go module proxy on first use)`,
+  );
+  const kubeStarted = Date.now();
+  await provisionKubeBinaries({ log: (line) => console.log(`  ${line}`) });
+  console.log(`  ready (${Date.now() - kubeStarted} ms)`);
+
   console.log("\n▶ Chromium (Debian's package; the browser test opens /docs in it)");
   console.log(`  ${await ensureCommand('chromium', 'chromium', (line) => console.log(`  ${line}`))}`);
 
@@ -93,6 +104,8 @@ try {
       FAULTS_DIR: faultsDir,
     });
   }
+
+  await timed('cluster (Kubernetes, KEDA)', [vitest, 'run', '--project', 'cluster']);
 
   console.log('\n  step                              result   time');
   for (const { step, ok, seconds } of results) {

@@ -94,7 +94,10 @@ export interface KafkaScaling {
  * zero at or below the activation threshold when the minimum is zero;
  * otherwise ceil(lag / lagThreshold), where the lag counted is capped at
  * partitions × lagThreshold unless idle consumers are allowed, within
- * [max(1, minReplicaCount), maxReplicaCount].
+ * [max(1, minReplicaCount), maxReplicaCount]. test/cluster/scaling.test.ts
+ * checks it against what KEDA's operator and the HPA it makes really do with
+ * keda/task-events.yaml (0 at the activation threshold, 3 for a lag of 250,
+ * the partition cap of 6 for 850).
  */
 export function kedaReplicas(totalLag: number, partitions: number, scaling: KafkaScaling): number {
   if (totalLag <= scaling.activationLagThreshold && scaling.minReplicaCount === 0) return 0;

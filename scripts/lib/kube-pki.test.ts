@@ -38,6 +38,14 @@ describe('the control plane PKI', () => {
     expect(client.checkIssued(cert(pki[issuer === 'ca' ? 'frontProxyCa' : 'ca'].cert))).toBe(false);
   });
 
+  it("gives KEDA one certificate to serve and call with, on loopback and as the APIService's Service", () => {
+    const keda = cert(pki.keda.cert);
+    expect(keda.checkIssued(cert(pki.ca.cert))).toBe(true);
+    expect(keda.checkIP('127.0.0.1')).toBe('127.0.0.1');
+    expect(keda.checkHost('keda-metrics-apiserver.keda.svc')).toBe('keda-metrics-apiserver.keda.svc');
+    expect(keda.keyUsage).toEqual(['1.3.6.1.5.5.7.3.1', '1.3.6.1.5.5.7.3.2']);
+  });
+
   it('has a service-account key pair that matches', () => {
     const derived = execFileSync('openssl', ['ec', '-in', pki.serviceAccount.key, '-pubout'], {
       stdio: ['ignore', 'pipe', 'ignore'],

@@ -29,8 +29,18 @@ export interface Pki {
   frontProxyCa: KeyPair;
   /** What the API server presents to aggregated API servers (KEDA's metrics adapter). */
   frontProxyClient: KeyPair;
+  /**
+   * KEDA's: one certificate that its operator serves its metrics gRPC service
+   * with and its metrics adapter both calls that with (mutual TLS, as KEDA's
+   * own cert rotation makes one) and serves external.metrics.k8s.io with, on
+   * 127.0.0.1 and as the Service the APIService names.
+   */
+  keda: KeyPair;
   serviceAccount: { key: string; pub: string };
 }
+
+/** The Service the APIService of external.metrics.k8s.io names, as KEDA's chart calls it. */
+export const KEDA_METRICS_SERVICE = { name: 'keda-metrics-apiserver', namespace: 'keda' } as const;
 
 /** The first address of the service range (10.96.0.0/24): the `kubernetes` Service's, which the serving certificate names. */
 export const SERVICE_CLUSTER_IP_RANGE = '10.96.0.0/24';
@@ -130,6 +140,11 @@ export async function createPki(dir: string): Promise<Pki> {
     scheduler: await client(dir, ca, 'scheduler', '/CN=system:kube-scheduler'),
     frontProxyCa,
     frontProxyClient: await client(dir, frontProxyCa, 'front-proxy-client', '/CN=front-proxy-client'),
+    keda: await signed(dir, ca, 'keda', '/CN=keda', [
+      // The aggregator checks the adapter's certificate against the name <service>.<namespace>.svc.
+      `subjectAltName=IP:127.0.0.1,DNS:localhost,DNS:${KEDA_METRICS_SERVICE.name}.${KEDA_METRICS_SERVICE.namespace}.svc`,
+      'extendedKeyUsage=serverAuth,clientAuth',
+    ]),
     serviceAccount,
   };
 }

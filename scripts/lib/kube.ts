@@ -188,6 +188,10 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
         `--cluster-signing-cert-file=${pki.ca.cert}`,
         `--cluster-signing-key-file=${pki.ca.key}`,
         `--service-cluster-ip-range=${SERVICE_CLUSTER_IP_RANGE}`,
+        // A test's cluster: HPAs are reconciled every 5 s (not 15) and scale down after 30 s of lower
+        // recommendations (not 5 minutes), so that a scaling test waits for seconds, not minutes.
+        '--horizontal-pod-autoscaler-sync-period=5s',
+        '--horizontal-pod-autoscaler-downscale-stabilization=30s',
       ],
       () => httpsOk(`https://127.0.0.1:${kcmPort}/healthz`),
     );

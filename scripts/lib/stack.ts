@@ -87,6 +87,8 @@ export interface StackOptions {
   infraPorts?: InfraPorts;
   /** Start the profile's servers (default) or use ones already running (a second app of one system). */
   servers?: boolean;
+  /** Kafka topics the profile's broker creates before anything runs, with their partition counts (deploy/README.md's). */
+  kafkaTopics?: Record<string, number>;
   /** Start a scheduler (default), or use the one already listening on `ports.scheduler`. */
   scheduler?: boolean;
   /** Extra environment of the app (e.g. PUBSUB_BULK=true). */
@@ -174,7 +176,10 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       const servers = options.servers === false ? [] : profileSpecs[profile].servers;
       if (servers.length > 0) {
         const infraPorts = options.infraPorts ?? defaultInfraPorts;
-        Object.assign(processes, (await startInfra(scope, servers, dataDir, infraPorts, log)).processes);
+        Object.assign(
+          processes,
+          (await startInfra(scope, servers, dataDir, infraPorts, log, options.kafkaTopics)).processes,
+        );
       }
       if (options.scheduler !== false) {
         scheduler = await startScheduler(scope, binaries, ports, workDir, logDir);
