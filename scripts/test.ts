@@ -62,7 +62,7 @@ try {
   console.log('\n▶ Schemathesis (the integration suite fuzzes the API with it)');
   console.log(`  ${await provisionSchemathesis((line) => console.log(`  ${line}`))}`);
 
-  // The cluster tests' binaries (about 27 minutes cold, from the Go module proxy), built before any test runs.
+  // The cluster tests' binaries (20–27 minutes cold, from the Go module proxy), built before any test runs.
   console.log(
     `\n▶ Kubernetes ${KUBERNETES_VERSION}, etcd, kwok and KEDA (built from the Go module proxy on first use)`,
   );

@@ -6,8 +6,6 @@ import { KEDA_METRICS_SERVICE } from './kube-pki.ts';
 import { freePort, httpOk, Scope, startProcess, untilReady } from './processes.ts';
 
 export interface Keda {
-  /** The operator's Prometheus metrics, e.g. http://127.0.0.1:<port>/metrics. */
-  operatorMetrics: string;
   stop(): Promise<void>;
 }
 
@@ -126,10 +124,7 @@ export async function startKeda({ scope: owner, plane, log = () => {} }: KedaOpt
     // Available once the aggregator has reached the adapter through the Service and checked its certificate.
     await untilReady(adapter, () => apiServiceAvailable(plane));
     log(`[keda] metrics adapter serving external.metrics.k8s.io (${Date.now() - started} ms)`);
-    return {
-      operatorMetrics: `http://127.0.0.1:${operatorMetrics}/metrics`,
-      stop: () => scope.stop(),
-    };
+    return { stop: () => scope.stop() };
   });
 }
 

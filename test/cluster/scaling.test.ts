@@ -55,12 +55,12 @@ interface Sample {
   apiReplicas: number;
 }
 
-const keda = await Promise.all(
+const rendered = await Promise.all(
   ['keda', 'deploy/base'].map(async (dir) =>
     parseDocuments(await kustomizeBuild(join(projectRoot, dir)), dir),
   ),
 );
-const [kedaObjects = [], baseObjects = []] = keda as KubeObject[][];
+const [kedaObjects = [], baseObjects = []] = rendered as KubeObject[][];
 const scaledObject = (name: string) => {
   const found = kedaObjects.find((o) => o.kind === 'ScaledObject' && o.metadata.name === name);
   if (!found) throw new Error(`keda/ has no ScaledObject ${name}`);
