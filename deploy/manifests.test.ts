@@ -10,7 +10,9 @@ import { projectRoot } from '../scripts/lib/stack.ts';
 import { runtimeConfigSchema } from '../shared/config.ts';
 import {
   containerEnv,
+  deployedNodeOptions,
   type Manifest,
+  mebibytes,
   metadataItem,
   parseDocuments,
   validate,
@@ -88,7 +90,11 @@ describe('Kubernetes and KEDA manifests', () => {
     expect(container.livenessProbe.httpGet).toMatchObject({ path: '/healthz' });
     expect(container.readinessProbe.httpGet).toMatchObject({ path: '/readyz' });
     expect(container.resources.requests).toBeDefined();
-    expect(container.resources.limits.memory).toBeDefined();
+    // The heap fits the limit: an old generation of half of it, V8's semi-spaces as Node sizes them in such a cgroup.
+    expect(env.NODE_OPTIONS).toBe(
+      `--max-old-space-size=${mebibytes(container.resources.limits.memory) / 2} --max-semi-space-size=1`,
+    );
+    expect(deployedNodeOptions(app)).toBe(env.NODE_OPTIONS);
     expect(pod.spec.securityContext.runAsNonRoot).toBe(true);
     expect(container.securityContext).toMatchObject({
       readOnlyRootFilesystem: true,

@@ -1,4 +1,4 @@
-import { readdirSync, statSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { ScaledObject } from '@kubernetes-models/keda/keda.sh/v1alpha1/ScaledObject';
 import { TriggerAuthentication } from '@kubernetes-models/keda/keda.sh/v1alpha1/TriggerAuthentication';
@@ -124,4 +124,26 @@ export function containerEnv(container: Manifest): Record<string, Manifest> {
 /** The entry `name` of a Dapr component's metadata. */
 export function metadataItem(doc: Manifest, name: string): Manifest {
   return doc?.spec?.metadata?.find((m: { name: string }) => m.name === name);
+}
+
+/** A Kubernetes memory quantity (`256Mi`, `1Gi`) in MiB. */
+export function mebibytes(quantity: string): number {
+  const match = /^(\d+)(Mi|Gi)$/.exec(quantity);
+  if (!match) throw new Error(`${quantity}: a memory quantity in Mi or Gi expected`);
+  return Number(match[1]) * (match[2] === 'Gi' ? 1024 : 1);
+}
+
+/**
+ * The NODE_OPTIONS of the app container of deploy/base's Deployment `app`:
+ * its V8 heap, sized for the container's memory limit. The benchmarks run
+ * the app with them, so that its memory on a machine of many GiB is the pod's.
+ */
+export function deployedNodeOptions(app = 'tasks-api'): string {
+  const file = join(import.meta.dirname, 'base', 'apps', `${app}.yaml`);
+  const deployment = parseDocuments(readFileSync(file, 'utf8'), file).find(
+    (doc) => doc.kind === 'Deployment',
+  );
+  const options = containerEnv(deployment?.spec.template.spec.containers[0] ?? {}).NODE_OPTIONS;
+  if (typeof options !== 'string') throw new Error(`${file}: the app container has no NODE_OPTIONS value`);
+  return options;
 }

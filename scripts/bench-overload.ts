@@ -18,18 +18,18 @@
  * 4. Does the same on a fresh stack with admission control off
  *    (MAX_INFLIGHT_REQUESTS=0) at the same offered rate: the behaviour before
  *    (waiting 10 s for its events; BASELINE=false skips it).
- * The app runs with APP_NODE_OPTIONS, by default the heap V8 picks for 256
- * MiB of memory (Node sizes it from the container's cgroup limit): an old
- * generation of a quarter of the memory times two on 64-bit (128 MiB) and
- * semi-spaces of old/128 (1 MiB). On this machine V8 would otherwise size the
- * heap for gigabytes, and the RSS would say nothing about a 256 MiB
- * container. APP_NODE_OPTIONS= leaves V8's default for this machine.
+ * The app runs with APP_NODE_OPTIONS, by default the NODE_OPTIONS of the
+ * tasks-api Deployment (deploy/base/apps/tasks-api.yaml): its heap, sized for
+ * the container's 256 MiB. On this machine V8 would otherwise size the heap
+ * for gigabytes, and the RSS would say nothing about the pod.
+ * APP_NODE_OPTIONS= leaves V8's default for this machine.
  *   DURATION=30 FACTOR=4 npm run bench:overload [-- --profile redis-kafka]
  */
 import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { deployedNodeOptions } from '../deploy/manifests.ts';
 import { runtimeConfigSchema } from '../shared/config.ts';
 import { testResources } from '../test/integration/resources.ts';
 import { fmt, percentile } from './bench/report.ts';
@@ -47,7 +47,7 @@ const rampLevels = [2, 4, 8, 16, 32];
 const rampSeconds = 3;
 /** The Deployment's memory limit of the app container, and daprd's (deploy/base/apps/tasks-api.yaml). */
 const memoryLimitMiB = 256;
-const nodeOptions = process.env.APP_NODE_OPTIONS ?? '--max-old-space-size=128 --max-semi-space-size=1';
+const nodeOptions = process.env.APP_NODE_OPTIONS ?? deployedNodeOptions();
 /** The app's settings: its defaults, or what this script's environment (which the app inherits) sets. */
 const settings = runtimeConfigSchema.parse({ ...process.env, APP_API_TOKEN: 'x'.repeat(16) });
 

@@ -13,12 +13,13 @@ import { closeSync, existsSync, openSync, readFileSync } from 'node:fs';
 import { mkdir, mkdtemp, readdir, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { deployedNodeOptions } from '../../deploy/manifests.ts';
 import { freePort, Scope } from '../lib/processes.ts';
 import { projectRoot } from '../lib/stack.ts';
 import type { BenchContext, BenchSection, Section } from './section.ts';
 
-/** Node flags for every process measured, the bare server's and the bundles' alike. */
-const nodeFlags: string[] = [];
+/** NODE_OPTIONS of every process measured, the bare server's and the bundles' alike: the heap of the app's pod (deploy/). */
+const nodeOptions = deployedNodeOptions();
 
 const bareServer = `import { createServer } from 'node:http';
 createServer((request, response) => {
@@ -58,6 +59,7 @@ async function start(scope: Scope, file: string, logFile: string): Promise<Runni
     DAPR_HTTP_PORT: String(await freePort()),
     APP_API_TOKEN: 'bench-bundles-app-token',
     APP_ID: 'bench',
+    NODE_OPTIONS: nodeOptions,
   };
   let child: ChildProcess | undefined;
   scope.add({
@@ -72,7 +74,7 @@ async function start(scope: Scope, file: string, logFile: string): Promise<Runni
   });
   const log = openSync(logFile, 'a');
   const started = performance.now();
-  child = spawn(process.execPath, [...nodeFlags, file], { env, stdio: ['ignore', log, log] });
+  child = spawn(process.execPath, [file], { env, stdio: ['ignore', log, log] });
   closeSync(log);
   const url = `http://127.0.0.1:${port}/healthz`;
   for (;;) {
@@ -202,7 +204,7 @@ export const bundles: BenchSection = async (ctx) => {
     rows: [line(floor), ...rows.map(line)],
     notes: [
       'start: spawn of the process to its first 200 on GET /healthz (polled every 2 ms), with no daprd: /healthz is liveness and needs none.',
-      `× node:http divides by the median start of a bare node:http server answering /healthz, started the same way (same node, flags: ${nodeFlags.join(' ') || 'none'}) just before each of that bundle's starts ("node:http beside"; the first row: its own ${floor.startsMs.length} starts, with the RSS figures).`,
+      `× node:http divides by the median start of a bare node:http server answering /healthz, started the same way (same node, no flags, NODE_OPTIONS of deploy/base's tasks-api Deployment: ${nodeOptions}) just before each of that bundle's starts ("node:http beside"; the first row: its own ${floor.startsMs.length} starts, with the RSS figures).`,
       `RSS: /proc VmRSS after ${warm} and after ${total} GET /healthz (8 at a time) on the last start.`,
     ],
   };

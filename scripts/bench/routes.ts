@@ -16,11 +16,13 @@
  */
 import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdir, readFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { parse, stringify } from 'yaml';
+import { deployedNodeOptions } from '../../deploy/manifests.ts';
 import { testResources } from '../../test/integration/resources.ts';
 import { freePort, httpOk, type Restartable, startProcess, untilReady } from '../lib/processes.ts';
-import { freePorts, projectRoot, type Stack, startStack } from '../lib/stack.ts';
+import { freePorts, profileResources, projectRoot, type Stack, startStack } from '../lib/stack.ts';
 import { taskRecord, upsertTransaction } from './record.ts';
 import { fmt, percentile } from './report.ts';
 import type { BenchContext, BenchSection, Section } from './section.ts';
@@ -28,7 +30,16 @@ import type { BenchContext, BenchSection, Section } from './section.ts';
 const STORE = 'statestore';
 const LIST_LIMIT = 50;
 const CLIENT_TIMEOUT_MS = 10_000;
-const targets = ['ours', 'bare Hono', 'daprd alone'] as const;
+const targets = ['ours', 'bare Hono', 'daprd alone', 'daprd outbox'] as const;
+/** The state store component of the floor with daprd's transactional outbox: the app's, with outbox metadata. */
+const OUTBOX_STORE = `${STORE}-outbox`;
+const OUTBOX_TOPIC = 'bench-outbox';
+
+interface RouteRss {
+  route: string;
+  ours: { now: number; peak: number };
+  bare: { now: number; peak: number };
+}
 type Target = (typeof targets)[number];
 
 /** One request of a closed loop; `done` gets the body of a 2xx. */
@@ -39,7 +50,8 @@ interface Request {
 }
 
 /** What a route's request is for each target: the `n`th request of client `worker` of `clients`. */
-type Requests = Record<Target, (worker: number, n: number, clients: number) => Request>;
+type Requests = Record<Exclude<Target, 'daprd outbox'>, RequestOf> & { 'daprd outbox'?: RequestOf };
+type RequestOf = (worker: number, n: number, clients: number) => Request;
 
 interface Cell {
   route: string;
@@ -53,7 +65,7 @@ interface Cell {
   statuses: Map<number, number>;
   /** Requests that got no answer: refused, reset, or none within CLIENT_TIMEOUT_MS. */
   errors: number;
-  /** CPU ms of the app's process tree (ours or bare Hono's) per answered request; undefined for daprd alone. */
+  /** CPU ms of the app's process tree (ours or bare Hono's) per answered request; undefined for the daprd floors. */
   appCpu?: number;
   daprdCpu: number;
   daprdCalls?: number;
@@ -122,10 +134,40 @@ async function daprdCalls(stack: Stack): Promise<number | undefined> {
   }
 }
 
-async function rssMiB(pid: number | undefined): Promise<number> {
+/** A process's resident set now and its peak since it started (VmRSS, VmHWM), in MiB. */
+async function rssMiB(pid: number | undefined): Promise<{ now: number; peak: number }> {
   const status = await readFile(`/proc/${pid}/status`, 'utf8').catch(() => '');
-  return Number(status.match(/^VmRSS:\s+(\d+) kB$/m)?.[1] ?? Number.NaN) / 1024;
+  const mib = (field: string) =>
+    Number(status.match(new RegExp(`^${field}:\\s+(\\d+) kB$`, 'm'))?.[1] ?? Number.NaN) / 1024;
+  return { now: mib('VmRSS'), peak: mib('VmHWM') };
 }
+
+/**
+ * A folder holding one component: the profile's state store (the first
+ * component named STORE in `resourcesPaths`) as OUTBOX_STORE, with daprd's
+ * transactional outbox on the profile's pub/sub. The app never uses it (it
+ * makes no transactions); the outbox floor does.
+ */
+async function outboxStoreComponent(resourcesPaths: string[], dir: string): Promise<string> {
+  for (const folder of resourcesPaths)
+    for (const file of (await readdir(folder)).filter((name) => /\.ya?ml$/.test(name))) {
+      const component = parse(await readFile(join(folder, file), 'utf8'));
+      if (component?.kind !== 'Component' || component.metadata?.name !== STORE) continue;
+      component.metadata.name = OUTBOX_STORE;
+      component.spec.metadata = [
+        ...(component.spec.metadata ?? []),
+        { name: 'outboxPublishPubsub', value: 'pubsub' },
+        { name: 'outboxPublishTopic', value: OUTBOX_TOPIC },
+      ];
+      await mkdir(dir, { recursive: true });
+      await writeFile(join(dir, `${OUTBOX_STORE}.yaml`), stringify(component));
+      return dir;
+    }
+  throw new Error(`no component named ${STORE} in ${resourcesPaths.join(', ')}`);
+}
+
+/** The heap the app runs with in its pod (deploy/), for ours and bare Hono alike. */
+const appNodeOptions = deployedNodeOptions();
 
 async function startBareHono(
   ctx: BenchContext,
@@ -140,7 +182,12 @@ async function startBareHono(
     {
       scope: ctx.scope,
       cwd: projectRoot,
-      env: { PORT: String(port), DAPR_HTTP_PORT: String(stack.ports.daprHttp), STATE_STORE: STORE },
+      env: {
+        PORT: String(port),
+        DAPR_HTTP_PORT: String(stack.ports.daprHttp),
+        STATE_STORE: STORE,
+        NODE_OPTIONS: appNodeOptions,
+      },
       output: join(stack.logDir, 'bare-hono.log'),
       ready: healthy,
     },
@@ -165,18 +212,28 @@ export const routes: BenchSection = async (ctx) => {
 
   await mkdir(ctx.workDir, { recursive: true });
   ctx.log(`starting the ${ctx.profile} stack (dist/all.mjs)`);
-  const resources = ctx.profile === 'embedded' ? {} : await testResources(ctx.profile, ctx.workDir);
+  const resources =
+    ctx.profile === 'embedded'
+      ? { resourcesPaths: profileResources(ctx.profile) }
+      : await testResources(ctx.profile, ctx.workDir);
+  const resourcesPaths = [
+    ...resources.resourcesPaths,
+    await outboxStoreComponent(resources.resourcesPaths, join(ctx.workDir, 'outbox-floor')),
+  ];
   const stack = await startStack({
     scope: ctx.scope,
     profile: ctx.profile,
     workDir: ctx.workDir,
     ports: await freePorts(),
     ...resources,
+    resourcesPaths,
     app: [process.execPath, app],
+    appEnv: { NODE_OPTIONS: appNodeOptions },
     log: ctx.log,
   });
   const bare = await startBareHono(ctx, stack);
   const dapr = `http://127.0.0.1:${stack.ports.daprHttp}/v1.0/state/${STORE}`;
+  const daprOutbox = `http://127.0.0.1:${stack.ports.daprHttp}/v1.0/state/${OUTBOX_STORE}`;
   const auth = { authorization: `Bearer ${stack.apiToken}` };
   const json = { 'content-type': 'application/json' };
   const post = (body: unknown, headers: Record<string, string> = {}): RequestInit => ({
@@ -197,9 +254,34 @@ export const routes: BenchSection = async (ctx) => {
   const taskKey = (id: string) => encodeURIComponent(`task|${id}`);
 
   /** Ids each target created, oldest first: what the reads and updates then use. */
-  const created: Record<Target, string[]> = { ours: [], 'bare Hono': [], 'daprd alone': [] };
+  const created: Record<Target, string[]> = {
+    ours: [],
+    'bare Hono': [],
+    'daprd alone': [],
+    'daprd outbox': [],
+  };
   const keep = (target: Target) => (body: string) =>
     created[target].push((JSON.parse(body) as { id: string }).id);
+  /** A floor's create: a transaction upserting a new record, through `store` (a daprd state store URL). */
+  const createFloor =
+    (target: 'daprd alone' | 'daprd outbox', store: string): RequestOf =>
+    (w, n) => {
+      const id = randomUUID();
+      const { value } = taskRecord(id, 1, createBody(w, n));
+      return {
+        url: `${store}/transaction`,
+        init: post(upsertTransaction(`floor|${id}`, value)),
+        done: () => created[target].push(id),
+      };
+    };
+  /** A floor's update of a record the daprd alone floor created (the outbox floor may have made few). */
+  const updateFloor =
+    (store: string): RequestOf =>
+    (w, n, c) => {
+      const id = pick(created['daprd alone'], w, n, c);
+      const { value } = taskRecord(id, 2, { title: `updated ${w}.${n}` });
+      return { url: `${store}/transaction`, init: post(upsertTransaction(`floor|${id}`, value)) };
+    };
 
   const plan: Array<{ route: string; path: string; requests: Requests }> = [
     {
@@ -216,15 +298,8 @@ export const routes: BenchSection = async (ctx) => {
           init: post(createBody(w, n)),
           done: keep('bare Hono'),
         }),
-        'daprd alone': (w, n) => {
-          const id = randomUUID();
-          const { value } = taskRecord(id, 1, createBody(w, n));
-          return {
-            url: `${dapr}/transaction`,
-            init: post(upsertTransaction(`floor|${id}`, value)),
-            done: () => created['daprd alone'].push(id),
-          };
-        },
+        'daprd alone': createFloor('daprd alone', dapr),
+        'daprd outbox': createFloor('daprd outbox', daprOutbox),
       },
     },
     {
@@ -267,11 +342,8 @@ export const routes: BenchSection = async (ctx) => {
           url: `${bare.url}/tasks/${pick(created['bare Hono'], w, n, c)}`,
           init: patch({ title: `updated ${w}.${n}` }),
         }),
-        'daprd alone': (w, n, c) => {
-          const id = pick(created['daprd alone'], w, n, c);
-          const { value } = taskRecord(id, 2, { title: `updated ${w}.${n}` });
-          return { url: `${dapr}/transaction`, init: post(upsertTransaction(`floor|${id}`, value)) };
-        },
+        'daprd alone': updateFloor(dapr),
+        'daprd outbox': updateFloor(daprOutbox),
       },
     },
   ];
@@ -281,12 +353,15 @@ export const routes: BenchSection = async (ctx) => {
     'bare Hono': bare.process,
   };
   const cells: Cell[] = [];
-  const rss: Array<{ route: string; ours: number; bare: number }> = [];
+  const rss: RouteRss[] = [];
   for (const { route, requests } of plan) {
-    for (const target of targets)
+    // The daprd floors need no warm-up (no JIT), and the outbox floor's would only queue on pubsub.in-memory.
+    for (const target of ['ours', 'bare Hono'] as const)
       if (warmup > 0) await closedLoop(8, warmup, (w, n) => requests[target](w, n, 8));
     for (const clients of levels) {
       for (const target of targets) {
+        const request = requests[target];
+        if (!request) continue;
         const app = appProcess[target];
         // What the last cell left running (the app's publishes and intent releases after its answers) ends first.
         await sleep(settleMs);
@@ -295,7 +370,7 @@ export const routes: BenchSection = async (ctx) => {
           daprd: (await stack.processes.daprd?.cpuMs()) ?? 0,
           calls: await daprdCalls(stack),
         };
-        const loop = await closedLoop(clients, seconds, (w, n) => requests[target](w, n, clients));
+        const loop = await closedLoop(clients, seconds, (w, n) => request(w, n, clients));
         const after = {
           app: await app?.cpuMs(),
           daprd: (await stack.processes.daprd?.cpuMs()) ?? 0,
@@ -321,7 +396,8 @@ export const routes: BenchSection = async (ctx) => {
           `${route} ${target}, ${clients} clients: ${(cell.ok / cell.seconds).toFixed(0)}/s, ` +
             `p50 ${fmt(percentile(cell.latencies, 50), 1)} ms, ${others(cell)} other, ${cell.errors} errors`,
         );
-        if (cell.ok === 0)
+        // daprd's outbox on pubsub.in-memory answers about one transaction a second: none may come back in time.
+        if (cell.ok === 0 && target !== 'daprd outbox')
           throw new Error(
             `${route}, ${target}, ${clients} clients: no successful request (${others(cell)}, ${cell.errors} errors; logs: ${stack.logDir})`,
           );
@@ -344,7 +420,7 @@ const others = (cell: Cell) =>
 
 function measured(cells: Cell[], seconds: number, warmup: number): Section {
   return {
-    title: 'Routes: ours, bare Hono and daprd alone',
+    title: "Routes: ours, bare Hono, daprd alone and daprd's outbox",
     columns: [
       'route',
       'clients',
@@ -379,14 +455,19 @@ function measured(cells: Cell[], seconds: number, warmup: number): Section {
       '_ours_: dist/all.mjs, every function in one app, as `npm start` runs it. _bare Hono_: scripts/bench/bare-hono.ts, ' +
         'Hono on @hono/node-server with the same node binary, whose handler makes the one daprd call below and nothing else ' +
         '(no validation, auth, admission control, telemetry, logging, outbox or index). _daprd alone_: the load generator ' +
-        'makes that call itself.',
+        "makes that call itself. _daprd outbox_: the same transaction through a copy of the app's state store component " +
+        `(${OUTBOX_STORE}, the same store) with daprd's transactional outbox on (outboxPublishPubsub: pubsub, ` +
+        `outboxPublishTopic: ${OUTBOX_TOPIC}): what a write with its event costs with Dapr's own outbox.`,
       `The call: createTask and updateTask POST /v1.0/state/${STORE}/transaction with one upsert of a record shaped like ` +
         "the app's (the task and its event); getTask GET /v1.0/state/" +
         `${STORE}/task|<id> of the app's tasks; listTasks POST /v1.0/state/${STORE}/bulk of ${LIST_LIMIT} of the app's keys.`,
-      "The floor's transaction is only the state write: no profile's statestore component has Dapr's outbox metadata " +
-        "(outboxPublishPubsub), so daprd publishes nothing with it. The app publishes each write's event itself after its save " +
-        '(its own outbox, docs/EVENTS.md), so ours does more than the floor: an intent, an index entry (create) or a read ' +
-        "(update), the save, the publish and the intent's release.",
+      "daprd alone's transaction is only the state write; ours does more: an intent, an index entry (create) or a read " +
+        "(update), the save, the publish and the intent's release (its own outbox, docs/EVENTS.md). daprd's outbox publishes " +
+        'each transaction to an internal topic before it runs it (`PublishInternal`, pkg/api/http/http.go), and its handler of ' +
+        'that topic sleeps a second per message (`defaultStateScanDelay`, pkg/runtime/pubsub/outbox.go, v1.18.2); ' +
+        'pubsub.in-memory makes a publish wait for the delivery before it, so on the embedded profile it answers about one ' +
+        'transaction a second, and a client gives up after 10 s (client errors). Its update floor writes the records of ' +
+        "daprd alone's creates.",
       'CPU ms/req: utime + stime (from /proc) of the process tree over the cell, per answered request. daprd calls/req: the ' +
         "growth of daprd's dapr_http_server_request_count per answered request (background calls, such as the outbox " +
         'sweep, count too; each cell starts after a pause of its own, so that little of the previous one is left).',
@@ -394,17 +475,14 @@ function measured(cells: Cell[], seconds: number, warmup: number): Section {
   };
 }
 
-function ratios(
-  cells: Cell[],
-  rss: Array<{ route: string; ours: number; bare: number }>,
-  ctx: BenchContext,
-): Section {
+function ratios(cells: Cell[], rss: RouteRss[], ctx: BenchContext): Section {
   const find = (route: string, clients: number, target: Target) =>
     cells.find((c) => c.route === route && c.clients === clients && c.target === target);
   const rows: string[][] = [];
   for (const ours of cells.filter((c) => c.target === 'ours')) {
     const floor = find(ours.route, ours.clients, 'daprd alone');
     const bare = find(ours.route, ours.clients, 'bare Hono');
+    const outbox = find(ours.route, ours.clients, 'daprd outbox');
     if (!floor || !bare) continue;
     const rate = (c: Cell) => c.ok / c.seconds;
     const p = (c: Cell, q: number) => percentile(c.latencies, q);
@@ -414,6 +492,13 @@ function ratios(
       ratio(rate(ours), rate(floor)),
       ratio(p(ours, 50), p(floor, 50)),
       ratio(p(ours, 99), p(floor, 99)),
+      ...(outbox
+        ? [
+            ratio(rate(ours), rate(outbox)),
+            ratio(p(ours, 50), p(outbox, 50)),
+            ratio(p(ours, 99), p(outbox, 99)),
+          ]
+        : ['', '', '']),
       ratio(rate(ours), rate(bare)),
       ratio(p(ours, 50), p(bare, 50)),
       ratio(p(ours, 99), p(bare, 99)),
@@ -428,6 +513,9 @@ function ratios(
       'req/s ours/daprd',
       'p50 ours/daprd',
       'p99 ours/daprd',
+      'req/s ours/outbox',
+      'p50 ours/outbox',
+      'p99 ours/outbox',
       'req/s ours/bare',
       'p50 ours/bare',
       'p99 ours/bare',
@@ -435,10 +523,16 @@ function ratios(
     ],
     rows,
     notes: [
-      'Below 1× for req/s and above 1× for latency and CPU is what the app costs over the floor.',
-      `App RSS at the end of each route (MiB, ours / bare Hono): ${rss
-        .map((r) => `${r.route} ${fmt(r.ours)} / ${fmt(r.bare)}`)
-        .join(', ')}.`,
+      'Below 1× for req/s and above 1× for latency and CPU is what the app costs over the floor. ' +
+        "ours/daprd divides by daprd alone, ours/outbox by daprd's outbox (createTask and updateTask; - where it answered nothing in time).",
+      `App RSS at the end of each route and its peak so far (VmHWM), MiB, ours / bare Hono: ${rss
+        .map(
+          (r) =>
+            `${r.route} ${fmt(r.ours.now)} / ${fmt(r.bare.now)}, peak ${fmt(r.ours.peak)} / ${fmt(r.bare.peak)}`,
+        )
+        .join(
+          '; ',
+        )}. Both run with the NODE_OPTIONS of deploy/base's tasks-api Deployment (${appNodeOptions}), the heap for its memory limit.`,
       ...(ctx.smoke
         ? ['A smoke run (--smoke): 1 s cells, 8 clients, no warm-up; its numbers mean nothing.']
         : []),
