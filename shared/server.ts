@@ -1,7 +1,7 @@
 import { serve as serveNode } from '@hono/node-server';
 import type { AppDefinition } from './app.ts';
 import { type Env, loadRuntimeConfig } from './config.ts';
-import { createHttpGateway } from './dapr.ts';
+import { createHttpGateway } from './dapr-http.ts';
 import type { Deps, FunctionDefinition, RuntimeDeps } from './function.ts';
 import { createLogger } from './log.ts';
 import { createRouter } from './router.ts';

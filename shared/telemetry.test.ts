@@ -7,7 +7,7 @@ import { getTask } from '../functions/getTask/index.ts';
 import { onTaskEvent } from '../functions/onTaskEvent/index.ts';
 import { zeroTaskCounters } from '../tasks/metrics.ts';
 import { createTestApp } from '../tasks/testing.ts';
-import { createHttpGateway } from './dapr.ts';
+import { createHttpGateway } from './dapr-http.ts';
 import { createLogger } from './log.ts';
 import { invocation, setOutcome, traceHeaders, zeroCounters } from './telemetry.ts';
 import { startTelemetry } from './telemetry-sdk.ts';

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { createHttpGateway, DaprError, EtagMismatchError } from '../../shared/dapr.ts';
+import { DaprError, EtagMismatchError } from '../../shared/dapr.ts';
+import { createHttpGateway } from '../../shared/dapr-http.ts';
 import { stack } from './client.ts';
 
 /**

@@ -2,7 +2,6 @@ import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
-  createHttpGateway,
   DaprError,
   EtagMismatchError,
   InvalidJobError,
@@ -10,6 +9,7 @@ import {
   JobExistsError,
   SidecarUnreachableError,
 } from './dapr.ts';
+import { createHttpGateway } from './dapr-http.ts';
 import type { SidecarTransport } from './sidecar-transport.ts';
 
 interface Seen {
