@@ -2,10 +2,12 @@
  * The routes section of `npm run bench` (issue 13, point 1): createTask,
  * getTask, listTasks and updateTask under closed-loop load (8, 32 and 64
  * clients, each sending its next request when its last is answered), side by
- * side with two floors measured on the same daprd and store in the same run:
+ * side with the floors measured on the same daprd and store in the same run:
  *  - daprd alone: the load generator makes the one daprd call the route
  *    needs (a state transaction upserting one key for create and update, a
  *    state get for getTask, a bulk get of 50 keys for listTasks);
+ *  - daprd outbox (create and update): that transaction with daprd's own
+ *    transactional outbox on, through a copy of the state store component;
  *  - bare Hono (scripts/bench/bare-hono.ts, its own process, the same node
  *    binary): Hono on @hono/node-server whose handler makes that same call.
  * Per cell: 2xx per second, p50 and p99 of the 2xx, the other answers by
