@@ -1,4 +1,4 @@
-import { readFile } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -63,6 +63,44 @@ describe('a restartable process', () => {
     expect(termination.graceful).toBe(true);
     expect(started.running()).toBe(false);
   });
+
+  it('kills every process it forked, also those forked while the kill was under way, as a container kill does', async () => {
+    // Like PostgreSQL's postmaster, which forks a backend per connection and each calls setsid(): a
+    // child forked after a scan of the tree and orphaned by the leader's death is in no tree any more.
+    // One that lived on kept the old shared memory, and the restarted PostgreSQL refused to start.
+    const marker = `29.${process.pid}${Date.now() % 100_000}`;
+    const forker = startProcess(
+      'forker',
+      'sh',
+      ['-c', `while :; do setsid sleep ${marker} & sleep 0.005; done`],
+      {
+        scope,
+        cwd: tmpdir(),
+        output: log,
+      },
+    );
+    const sleepers = async () => {
+      const pids: number[] = [];
+      for (const pid of (await readdir('/proc')).filter((name) => /^\d+$/.test(name))) {
+        const cmdline = await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '');
+        if (cmdline.includes(marker) && (await state(Number(pid))) !== 'Z') pids.push(Number(pid));
+      }
+      return pids;
+    };
+    try {
+      for (let round = 0; round < 3; round++) {
+        await new Promise((resolve) => setTimeout(resolve, 300));
+        expect((await sleepers()).length).toBeGreaterThan(0);
+        await forker.kill();
+        expect(forker.running()).toBe(false);
+        expect(await sleepers()).toEqual([]);
+        await forker.start();
+      }
+    } finally {
+      for (const pid of await sleepers()) process.kill(pid, 'SIGKILL');
+      await forker.kill();
+    }
+  }, 20_000);
 
   it('runs as the user it is given, and after a pause and a resume its stop signal still ends it', async () => {
     // As root, PostgreSQL's user stands for nobody; otherwise spawn may only keep our own ids.

@@ -184,6 +184,37 @@ async function signalTree(child: ChildProcess, signal: NodeJS.Signals): Promise<
   return reached;
 }
 
+/**
+ * Stops the whole tree with SIGSTOP until one scan finds every member of it stopped, and returns
+ * them: a stopped process forks nothing, so that set is closed. Signalling a scan's pids is not:
+ * what a member forks after the scan is missed, and once its parent is dead it is in no tree at
+ * all (PostgreSQL's postmaster forks a backend per connection; one that lived on held the old
+ * shared memory, and the restarted server refused to start). This is by hand what the cgroup
+ * freezer does before a container's processes are killed.
+ */
+async function freezeTree(child: ChildProcess): Promise<number[]> {
+  if (child.pid === undefined) return [];
+  const deadline = Date.now() + 5000;
+  for (;;) {
+    const tree = await processTree(child.pid);
+    // T: stopped; Z and X: exited, not yet reaped. A process in D takes the signal when it leaves D.
+    const moving = tree.filter((p) => !'TtZX'.includes(p.state));
+    if (moving.length === 0 || Date.now() > deadline) return tree.map((p) => p.pid);
+    for (const { pid } of moving) send(pid, 'SIGSTOP');
+    await new Promise((resolve) => setTimeout(resolve, 2));
+  }
+}
+
+/** SIGKILL to everything in the tree, frozen first so nothing it forks escapes; resolves once the leader has exited and every one of them is gone. */
+async function killTree(child: ChildProcess, exited: Promise<void>): Promise<void> {
+  const frozen = await freezeTree(child);
+  signalGroup(child, 'SIGKILL');
+  for (const pid of frozen) send(pid, 'SIGKILL');
+  await exited;
+  // Until the last is reaped: PostgreSQL will not start while its lock file names a pid that exists.
+  await allGone(frozen);
+}
+
 export interface StartOptions {
   /** What owns the process: it joins before it is spawned, and the scope's stop() stops it. */
   scope: Scope;
@@ -252,7 +283,7 @@ export function startProcess(
     let graceful = true;
     const timer = setTimeout(() => {
       graceful = false;
-      if (group) void signalTree(child, 'SIGKILL');
+      if (group) void killTree(child, exited);
       else child.kill('SIGKILL');
     }, graceMs);
     await exited;
@@ -278,14 +309,8 @@ export function startProcess(
       await endWith('SIGTERM', graceMs, false);
     },
     signal: (signal) => signalTree(child, signal),
-    async kill() {
-      const tree = child.pid === undefined ? [] : await processTree(child.pid);
-      await signalTree(child, 'SIGKILL');
-      await exited;
-      // Until the last is reaped: PostgreSQL will not start while its lock file names a pid that exists.
-      await allGone(tree.map((p) => p.pid));
-    },
-    pause: async () => void (await signalTree(child, 'SIGSTOP')),
+    kill: () => killTree(child, exited),
+    pause: async () => void (await freezeTree(child)),
     resume: async () => void (await signalTree(child, 'SIGCONT')),
     async start() {
       if (isRunning()) throw new Error(`${name} is already running (pid ${child.pid})`);
@@ -329,13 +354,15 @@ const cpuOfFields = (fields: string[]) =>
 interface ProcessInfo {
   pid: number;
   pgid: number;
+  /** The state letter of /proc/<pid>/stat: R, S, D, T (stopped), Z… */
+  state: string;
   cpuMs: number;
 }
 
 /**
  * The live processes of the group `leader` leads, and all their descendants
- * wherever they went (a new group or session); from /proc: ppid and pgrp are
- * the 2nd and 3rd fields.
+ * wherever they went (a new group or session); from /proc: state, ppid and pgrp are
+ * the 1st, 2nd and 3rd fields after the command name.
  */
 export async function processTree(leader: number): Promise<ProcessInfo[]> {
   const all: Array<ProcessInfo & { ppid: number }> = [];
@@ -344,6 +371,7 @@ export async function processTree(leader: number): Promise<ProcessInfo[]> {
     if (fields)
       all.push({
         pid: Number(pid),
+        state: fields[0] ?? '',
         ppid: Number(fields[1]),
         pgid: Number(fields[2]),
         cpuMs: cpuOfFields(fields),
@@ -358,7 +386,7 @@ export async function processTree(leader: number): Promise<ProcessInfo[]> {
         grown = true;
       }
   }
-  return all.filter((p) => inTree.has(p.pid)).map(({ pid, pgid, cpuMs }) => ({ pid, pgid, cpuMs }));
+  return all.filter((p) => inTree.has(p.pid)).map(({ ppid: _, ...p }) => p);
 }
 
 /** Polls `check` until it returns true; fails with `what` after `timeoutMs` or when `alive` turns false. */
