@@ -13,6 +13,8 @@
  *   npm test -- --project unit                 # arguments go to one vitest run
  */
 import { spawn } from 'node:child_process';
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { faultsRunDir, formatFailures, formatTable, readResults } from '../test/faults/report.ts';
 import { provisionDapr } from './lib/dapr-runtime.ts';
@@ -21,6 +23,7 @@ import { KUBERNETES_VERSION, provisionKubeBinaries } from './lib/kube-binaries.t
 import { jaegerBinary } from './lib/observability.ts';
 import { provisionSchemathesis } from './lib/schemathesis.ts';
 import { type Profile, profiles, projectRoot } from './lib/stack.ts';
+import { readFailures } from './lib/vitest-report.ts';
 
 const vitest = join('node_modules', 'vitest', 'vitest.mjs');
 
@@ -79,17 +82,22 @@ try {
     process.exit(0);
   }
 
-  const results: Array<{ step: string; ok: boolean; seconds: number }> = [];
-  const timed = async (step: string, args: string[], env?: Record<string, string>) => {
+  const results: Array<{ step: string; ok: boolean; seconds: number; report?: string }> = [];
+  const timed = async (step: string, args: string[], env?: Record<string, string>, report?: string) => {
     const begun = Date.now();
     const ok = await run(step, args, env);
-    results.push({ step, ok, seconds: (Date.now() - begun) / 1000 });
+    results.push({ step, ok, seconds: (Date.now() - begun) / 1000, ...(report ? { report } : {}) });
   };
-  await timed('unit tests', [vitest, 'run', '--project', 'unit']);
+  // Each vitest step also writes its JSON report here, so the end of the log can say which test failed.
+  const reports = await mkdtemp(join(tmpdir(), 'tasks-test-'));
+  const vitestStep = (step: string, project: string, env?: Record<string, string>) => {
+    const report = join(reports, `${step.replaceAll(/[^a-z0-9]+/gi, '-')}.json`);
+    const reporters = ['--reporter=default', '--reporter=json', `--outputFile.json=${report}`];
+    return timed(step, [vitest, 'run', '--project', project, ...reporters], env, report);
+  };
+  await vitestStep('unit tests', 'unit');
   for (const profile of matrix) {
-    await timed(`integration on ${profile}`, [vitest, 'run', '--project', 'integration'], {
-      TEST_PROFILE: profile,
-    });
+    await vitestStep(`integration on ${profile}`, 'integration', { TEST_PROFILE: profile });
   }
   // The bench's smoke run, so that it cannot rot: every path with a few requests, no timing asserted; it
   // fails only when the bench throws or a cell got no successful request (the bundles are built above).
@@ -99,17 +107,25 @@ try {
   // One directory collects every profile's fault results (faults.json) for the table below.
   const faultsDir = await faultsRunDir();
   for (const profile of matrix) {
-    await timed(`faults on ${profile}`, [vitest, 'run', '--project', 'faults'], {
-      TEST_PROFILE: profile,
-      FAULTS_DIR: faultsDir,
-    });
+    await vitestStep(`faults on ${profile}`, 'faults', { TEST_PROFILE: profile, FAULTS_DIR: faultsDir });
   }
 
-  await timed('cluster (Kubernetes, KEDA)', [vitest, 'run', '--project', 'cluster']);
+  await vitestStep('cluster (Kubernetes, KEDA)', 'cluster');
 
   console.log('\n  step                              result   time');
   for (const { step, ok, seconds } of results) {
     console.log(`  ${step.padEnd(34)}${(ok ? 'passed' : 'FAILED').padEnd(9)}${seconds.toFixed(1)} s`);
+  }
+  for (const { step, ok, report } of results) {
+    if (ok || !report) continue;
+    const failures = await readFailures(report, projectRoot);
+    console.log(
+      `\n  ${step} failed:${failures === undefined ? ' it wrote no report (see its output above)' : ''}`,
+    );
+    for (const [test, ...message] of failures ?? []) {
+      console.log(`    ✗ ${test}`);
+      for (const line of message) console.log(`        ${line}`);
+    }
   }
   const faults = await readResults(faultsDir);
   if (faults.length > 0) {
