@@ -1,6 +1,7 @@
 import type { Context, MiddlewareHandler } from 'hono';
 import type { RuntimeConfig } from './config.ts';
 import { Problem } from './problem.ts';
+import { type Refusal, Slots } from './slots.ts';
 
 export interface AdmissionLimits {
   /** Client requests that run at once; 0 turns admission control off. */
@@ -19,7 +20,7 @@ export const admissionLimits = (config: RuntimeConfig): AdmissionLimits => ({
 });
 
 /** Why a request was shed: no slot and no room to wait, or no slot in time. */
-export type ShedReason = 'full' | 'waited';
+export type ShedReason = Refusal;
 export const shedReasons: readonly ShedReason[] = ['full', 'waited'];
 
 /** Seconds a shed client should wait: a slot frees in well under that at the sustainable rate. */
@@ -46,37 +47,10 @@ export function admission(
   onShed: (reason: ShedReason) => void = () => {},
 ): MiddlewareHandler {
   const { maxInflight, maxQueued, maxWaitMs } = limits;
-  let running = 0;
-  /** Waiting requests, oldest first; each is given a slot by the request that frees one. */
-  const waiting: Array<() => void> = [];
-
-  const release = () => {
-    const next = waiting.shift();
-    if (next) next();
-    else running -= 1;
-  };
-  /** A slot (undefined), or why there is none. */
-  const acquire = (): Promise<ShedReason | undefined> | ShedReason | undefined => {
-    if (running < maxInflight) {
-      running += 1;
-      return undefined;
-    }
-    if (waiting.length >= maxQueued || maxWaitMs === 0) return 'full';
-    return new Promise((resolve) => {
-      const admit = () => {
-        clearTimeout(timer);
-        resolve(undefined);
-      };
-      const timer = setTimeout(() => {
-        waiting.splice(waiting.indexOf(admit), 1);
-        resolve('waited');
-      }, maxWaitMs);
-      waiting.push(admit);
-    });
-  };
+  const slots = new Slots(maxInflight, maxQueued);
   const shed = (c: Context, reason: ShedReason) => {
     onShed(reason);
-    const why = `${maxInflight} requests are running${maxQueued > 0 ? ` and ${waiting.length} waiting` : ''}`;
+    const why = `${maxInflight} requests are running${maxQueued > 0 ? ` and ${slots.waiting} waiting` : ''}`;
     return new Problem(
       503,
       'Service Unavailable',
@@ -87,12 +61,12 @@ export function admission(
 
   return async function admit(c, next) {
     if (maxInflight === 0) return next();
-    const refused = await acquire();
+    const refused = await slots.take(maxWaitMs);
     if (refused) return shed(c, refused);
     try {
       await next();
     } finally {
-      release();
+      slots.release();
     }
   };
 }

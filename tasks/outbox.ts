@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { DaprGateway } from '../shared/dapr.ts';
 import type { Logger } from '../shared/log.ts';
+import { EventBacklog } from './event-backlog.ts';
 import { countOutboxPublishFailure, countOutboxSwept } from './metrics.ts';
 import { OutboxIntents } from './outbox-intents.ts';
 
@@ -51,6 +52,8 @@ export interface OutboxOptions<R> {
   graceMs?: number;
   /** How long an intent whose write never appeared is kept (longer than any store call can take). */
   abandonMs?: number;
+  /** The limit on writes whose events are not out yet (default: EventBacklog's). */
+  backlog?: EventBacklog;
 }
 
 export interface SweepOutcome {
@@ -81,6 +84,7 @@ export interface SweepOutcome {
 export class Outbox<R> {
   readonly #options: OutboxOptions<R>;
   readonly #intents: OutboxIntents;
+  readonly #backlog: EventBacklog;
   /** Per record key: the publishing under way in this process (one at a time, in order). */
   readonly #chains = new Map<string, Promise<boolean>>();
   /**
@@ -92,12 +96,28 @@ export class Outbox<R> {
 
   constructor(options: OutboxOptions<R>) {
     this.#options = options;
+    this.#backlog = options.backlog ?? new EventBacklog();
     this.#intents = new OutboxIntents({
       dapr: options.dapr,
       store: options.store,
       shards: options.shards ?? 16,
       log: options.log,
     });
+  }
+
+  /**
+   * Room for one more write whose events will be published: call it before
+   * the write starts, and pass what it resolves with to publish() (or call
+   * it if nothing is saved). Undefined: the broker is so far behind that no
+   * room came in time; refuse the write, nothing done.
+   */
+  admit(): Promise<(() => void) | undefined> {
+    return this.#backlog.enter();
+  }
+
+  /** The limit admit() now keeps to: writes whose events are not out yet. */
+  get backlogLimit(): number {
+    return this.#backlog.limit;
   }
 
   /**
@@ -115,9 +135,10 @@ export class Outbox<R> {
    * Publishes the pending events of a record just saved, after whatever this
    * process is already publishing for that key. Failures are logged, not
    * thrown: the intent index still names them and the sweep publishes them.
-   * Resolves to whether they were published.
+   * Resolves to whether they were published, after calling `done` (admit()'s
+   * release).
    */
-  publish(key: string, events: readonly OutboxEvent[]): Promise<boolean> {
+  publish(key: string, events: readonly OutboxEvent[], done?: () => void): Promise<boolean> {
     const run = () => this.#publishPending(key, events);
     const previous = this.#chains.get(key);
     const chain = (previous ? previous.then(run) : run()).then(
@@ -128,6 +149,7 @@ export class Outbox<R> {
         return false;
       },
     );
+    if (done) void chain.then(done);
     this.#chains.set(key, chain);
     void chain.then(() => {
       if (this.#chains.get(key) !== chain) return;
@@ -194,21 +216,25 @@ export class Outbox<R> {
     if (last === undefined) return;
     for (const event of ordered) {
       if (event.seq <= (this.#sent.get(key) ?? 0)) continue;
-      await dapr.publishCloudEvent(
-        pubsub,
-        topic,
-        {
-          id: event.id,
-          type: event.type,
-          source,
-          subject: event.subject,
-          time: event.time,
-          extensions: { seq: String(event.seq) },
-          data: event.data,
-        },
-        // Kafka: the record key, so a subject's events share a partition and keep their order.
-        { metadata: { partitionKey: event.subject } },
-      );
+      const begun = performance.now();
+      await dapr
+        .publishCloudEvent(
+          pubsub,
+          topic,
+          {
+            id: event.id,
+            type: event.type,
+            source,
+            subject: event.subject,
+            time: event.time,
+            extensions: { seq: String(event.seq) },
+            data: event.data,
+          },
+          // Kafka: the record key, so a subject's events share a partition and keep their order.
+          { metadata: { partitionKey: event.subject } },
+        )
+        // How long the broker took, failed or not, is what the backlog's limit follows.
+        .finally(() => this.#backlog.observe(performance.now() - begun));
       this.#remember(key, event.seq);
     }
     this.#intents.published(key, last);

@@ -4,7 +4,9 @@ import type { DaprGateway } from '../shared/dapr.ts';
 import { backoff, trySave } from '../shared/guarded-save.ts';
 import type { Logger } from '../shared/log.ts';
 import { Problem } from '../shared/problem.ts';
+import type { EventBacklog } from './event-backlog.ts';
 import { TASK_EVENTS, type TaskDeletedData, type TaskEventType } from './events.ts';
+import { countBacklogRefusal } from './metrics.ts';
 import { Outbox, OutboxEvent, type OutboxRecords, type SweepOutcome } from './outbox.ts';
 import { decodeCursor, encodeCursor, startOfIndex, TaskIndex } from './task-index.ts';
 import { Task } from './tasks.ts';
@@ -32,6 +34,8 @@ export interface TaskStoreOptions {
   log: Logger;
   /** Attempts of a guarded read-modify-write before giving up with 503. */
   maxAttempts?: number;
+  /** The limit on writes whose events are not out yet (default: EventBacklog's). */
+  backlog?: EventBacklog;
 }
 
 /**
@@ -111,7 +115,7 @@ export class TaskStore {
       !(await this.#save(
         task.id,
         { revision: 1, task, outbox: [event] },
-        { alongside: this.#index.append(task.id) },
+        { alongside: () => this.#index.append(task.id) },
       ))
     )
       throw new Error(`task ${task.id} exists already`);
@@ -218,36 +222,56 @@ export class TaskStore {
   }
 
   /**
-   * Saves the record and, once saved, publishes its events. The intent (and
-   * `alongside`, a create's index entry) goes first, so from the moment the
+   * Saves the record and, once saved, publishes its events. First it waits
+   * for room in the outbox's backlog (503 with nothing done when the broker
+   * is too far behind: the API takes writes no faster than their events
+   * leave). The intent (and `alongside`, a create's index entry) goes next, so from the moment the
    * save could have happened the sweep knows where to look. Throws 503 when the sidecar or store fails: the write may
    * then have happened or not, and either way its event is consistent with it.
    */
   async #save(
     id: string,
     written: TaskRecord,
-    { etag, alongside }: { etag?: string; alongside?: Promise<void> } = {},
+    { etag, alongside }: { etag?: string; alongside?: () => Promise<void> } = {},
   ): Promise<boolean> {
     const key = taskKey(id);
-    // The events the intent index says are out stay out of the record: no write is spent taking them out.
-    const [from] = await Promise.all([this.#outbox.intend(key, written.revision), alongside]);
-    const record = { ...written, outbox: written.outbox.filter((event) => event.seq >= from) };
-    if (record.outbox.length > MAX_PENDING_EVENTS)
+    const release = await this.#outbox.admit();
+    if (!release) {
+      countBacklogRefusal();
       throw new Problem(
         503,
         'Service Unavailable',
-        `Task ${id} has ${record.outbox.length - 1} events the broker has not taken yet. Nothing was changed; retry later.`,
-        { headers: { 'retry-after': '5' } },
+        `The events of earlier writes are not leaving fast enough (${this.#outbox.backlogLimit} on their way). Nothing was changed; retry after 1 s.`,
+        { headers: { 'retry-after': '1' } },
       );
-    const saved =
-      (await trySave(this.#dapr, this.#store, {
-        key,
-        value: record,
-        ...(etag === undefined ? { options: { concurrency: 'first-write' } } : { etag }),
-        metadata: recordMetadata(record),
-      })) || (await this.#isStored(key, record));
-    if (saved) void this.#outbox.publish(key, record.outbox);
-    return saved;
+    }
+    let handedOver = false;
+    try {
+      // The events the intent index says are out stay out of the record: no write is spent taking them out.
+      const [from] = await Promise.all([this.#outbox.intend(key, written.revision), alongside?.()]);
+      const record = { ...written, outbox: written.outbox.filter((event) => event.seq >= from) };
+      if (record.outbox.length > MAX_PENDING_EVENTS)
+        throw new Problem(
+          503,
+          'Service Unavailable',
+          `Task ${id} has ${record.outbox.length - 1} events the broker has not taken yet. Nothing was changed; retry later.`,
+          { headers: { 'retry-after': '5' } },
+        );
+      const saved =
+        (await trySave(this.#dapr, this.#store, {
+          key,
+          value: record,
+          ...(etag === undefined ? { options: { concurrency: 'first-write' } } : { etag }),
+          metadata: recordMetadata(record),
+        })) || (await this.#isStored(key, record));
+      if (saved) {
+        void this.#outbox.publish(key, record.outbox, release);
+        handedOver = true;
+      }
+      return saved;
+    } finally {
+      if (!handedOver) release();
+    }
   }
 
   /**

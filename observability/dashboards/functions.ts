@@ -172,9 +172,9 @@ export const functionsDashboard = dashboard(
   )
   .withPanel(
     timeseries({
-      title: 'Outbox: publishes left to the sweep',
+      title: 'Outbox: publishes left to the sweep, writes refused for the backlog',
       description:
-        'Publishes of a write’s events that failed after its save (daprd or the broker away), and task records whose events the outbox sweep published (those, and what a crash of the app left). Both mean late events, never lost ones; a sweep count that keeps rising while the failures stay at 0 means writers are dying (docs/EVENTS.md).',
+        'Publishes of a write’s events that failed after its save (daprd or the broker away), and task records whose events the outbox sweep published (those, and what a crash of the app left). Both mean late events, never lost ones; a sweep count that keeps rising while the failures stay at 0 means writers are dying (docs/EVENTS.md). Refused writes were answered 503 before they began: the broker took events more slowly than the API took writes (tasks/event-backlog.ts).',
       unit: 'short',
       targets: [
         query(
@@ -182,6 +182,10 @@ export const functionsDashboard = dashboard(
           'failed publishes',
         ),
         query(`sum by (app_id) (increase(outbox_swept_total{app_id=~"$app_id"}[${RATE}]))`, 'swept records'),
+        query(
+          `sum by (app_id) (increase(outbox_backlog_refusals_total{app_id=~"$app_id"}[${RATE}]))`,
+          'refused writes',
+        ),
       ],
     }),
   );

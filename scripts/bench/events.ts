@@ -12,14 +12,15 @@
  *      in flight); events/s = handled / (last saved − first published);
  *    - steady: RATE events/s for SECONDS, one publish each, open loop;
  *      p50/p99 of arrival at the handler − publish, and of saved − publish.
- * 2. End to end, on a stack running dist/all.mjs: creates at E2E_RATE/s for
- *    E2E_SECONDS, open loop; for each 201, when onTaskEvent had processed
+ * 2. End to end, on a stack running dist/all.mjs, twice: creates at E2E_RATE/s for
+ *    E2E_SECONDS, open loop, then as fast as the API answers them (E2E_CLIENTS
+ *    closed-loop clients for E2E_SECONDS); for each 201, when onTaskEvent had processed
  *    its task.created (the `handledAt` of its activity entry, read through
  *    daprd's state API); and whether events kept up: the backlog (answered, not
  *    yet processed) over the run, and the processed/answered ratio in the
  *    second half of it.
  * Alone: npx node scripts/bench/events.ts --profile embedded [--smoke]
- *   (npm run build first; FLOOD, RATE, SECONDS, E2E_RATE, E2E_SECONDS override the sizes;
+ *   (npm run build first; FLOOD, RATE, SECONDS, E2E_RATE, E2E_SECONDS, E2E_CLIENTS override the sizes;
  *   EVENTS_PARTS, EVENTS_VARIANTS and EVENTS_APP_NODE_OPTIONS pick parts and variants, and profile them).
  */
 import { existsSync } from 'node:fs';
@@ -59,18 +60,21 @@ interface Sizes {
   seconds: number;
   e2eRate: number;
   e2eSeconds: number;
+  /** Closed-loop clients of the full-rate run: as many creates as the API answers. */
+  e2eClients: number;
 }
 
 function sizes(smoke: boolean): Sizes {
   const number = (name: string, fallback: number) => Number(process.env[name] ?? fallback);
   return smoke
-    ? { flood: 200, rate: 20, seconds: 2, e2eRate: 10, e2eSeconds: 2 }
+    ? { flood: 200, rate: 20, seconds: 2, e2eRate: 10, e2eSeconds: 2, e2eClients: 4 }
     : {
         flood: number('FLOOD', 5000),
         rate: number('RATE', 100),
         seconds: number('SECONDS', 10),
         e2eRate: number('E2E_RATE', 40),
         e2eSeconds: number('E2E_SECONDS', 20),
+        e2eClients: number('E2E_CLIENTS', 32),
       };
 }
 
@@ -388,10 +392,23 @@ interface Create {
   id?: string;
 }
 
-/** Creates at `rate`/s for `seconds`, open loop, each sent on time whatever the earlier ones are doing. */
-async function createAtRate(stack: Stack, rate: number, seconds: number) {
+/** How the end-to-end run sends its creates: open loop at a rate, or closed loop by a number of clients. */
+type Load = { rate: number; seconds: number } | { clients: number; seconds: number };
+
+const describeLoad = (load: Load) =>
+  'rate' in load
+    ? `${load.rate} creates/s (open loop)`
+    : `${load.clients} closed-loop clients (the API's full rate)`;
+
+/**
+ * Creates for `load.seconds`: at `load.rate`/s, each sent on time whatever the earlier ones are
+ * doing, or by `load.clients` clients that each send the next as soon as the last is answered.
+ */
+async function createUnder(stack: Stack, load: Load) {
   const headers = { authorization: `Bearer ${stack.apiToken}`, 'content-type': 'application/json' };
-  const create = async (n: number): Promise<Create> => {
+  let sent = 0;
+  const create = async (): Promise<Create> => {
+    const n = sent++;
     const sentAt = nowMs();
     try {
       const response = await fetch(`${stack.url}/tasks`, {
@@ -406,12 +423,21 @@ async function createAtRate(stack: Stack, rate: number, seconds: number) {
       return { sentAt, answeredAt: nowMs(), status: 'error' };
     }
   };
-  const total = Math.round(rate * seconds);
-  const creates: Promise<Create>[] = [];
   const began = performance.now();
+  const elapsed = () => (performance.now() - began) / 1000;
+  if ('clients' in load) {
+    const client = async () => {
+      const mine: Create[] = [];
+      while (elapsed() < load.seconds) mine.push(await create());
+      return mine;
+    };
+    return (await Promise.all(Array.from({ length: load.clients }, client))).flat();
+  }
+  const total = Math.round(load.rate * load.seconds);
+  const creates: Promise<Create>[] = [];
   while (creates.length < total) {
-    const due = Math.min(total, Math.floor(((performance.now() - began) / 1000) * rate) + 1);
-    while (creates.length < due) creates.push(create(creates.length));
+    const due = Math.min(total, Math.floor(elapsed() * load.rate) + 1);
+    while (creates.length < due) creates.push(create());
     await sleep(2);
   }
   return Promise.all(creates);
@@ -446,14 +472,12 @@ async function processedTimes(stack: Stack, ids: string[], ms: number): Promise<
   }
 }
 
-async function endToEnd(ctx: BenchContext, size: Sizes, infraPorts: InfraPorts): Promise<Section> {
+async function endToEnd(ctx: BenchContext, load: Load, infraPorts: InfraPorts): Promise<Section> {
   const bundle = join(projectRoot, 'dist', 'all.mjs');
   if (!existsSync(bundle)) throw new Error(`${bundle} is missing: npm run build first`);
-  const workDir = join(ctx.workDir, 'events', 'e2e');
+  const workDir = join(ctx.workDir, 'events', 'rate' in load ? 'e2e-rate' : 'e2e-clients');
   const resources = await components(ctx.profile, join(workDir, 'components'), infraPorts, true);
-  ctx.log(
-    `[events] end to end: a stack running dist/all.mjs, ${size.e2eRate} creates/s for ${size.e2eSeconds} s`,
-  );
+  ctx.log(`[events] end to end: a stack running dist/all.mjs, ${describeLoad(load)} for ${load.seconds} s`);
   const stack = await startStack({
     scope: ctx.scope,
     profile: ctx.profile,
@@ -468,7 +492,7 @@ async function endToEnd(ctx: BenchContext, size: Sizes, infraPorts: InfraPorts):
   let creates: Create[];
   let processed: Map<string, number>;
   try {
-    creates = await createAtRate(stack, size.e2eRate, size.e2eSeconds);
+    creates = await createUnder(stack, load);
     const ids = creates.flatMap((c) => (c.status === 201 && c.id ? [c.id] : []));
     processed = await processedTimes(stack, ids, 60_000);
   } finally {
@@ -479,8 +503,10 @@ async function endToEnd(ctx: BenchContext, size: Sizes, infraPorts: InfraPorts):
     const at = processed.get(c.id as string);
     return at === undefined ? [] : [{ ...c, processedAt: at }];
   });
-  if (ctx.smoke && done.length < creates.length)
-    throw new Error(`events end to end: ${done.length} of ${creates.length} creates processed`);
+  // Open loop, every create must be answered 201; closed loop at the full rate, a 503 is the API holding back.
+  const expected = 'rate' in load ? creates.length : Math.max(1, accepted.length);
+  if (ctx.smoke && done.length < expected)
+    throw new Error(`events end to end: ${done.length} of ${expected} creates processed`);
 
   // The backlog at an instant: creates answered by then whose event was not processed by then.
   const first = Math.min(...accepted.map((c) => c.sentAt));
@@ -495,13 +521,18 @@ async function endToEnd(ctx: BenchContext, size: Sizes, infraPorts: InfraPorts):
   const drained = Math.max(...done.map((c) => c.processedAt)) - last;
   const statuses = new Map<string, number>();
   for (const c of creates) statuses.set(String(c.status), (statuses.get(String(c.status)) ?? 0) + 1);
-  const growing = backlogAt(last) > 2 * backlogAt(mid) + size.e2eRate * 0.5;
+  // Half a second of creates at the rate the run had.
+  const slack = (accepted.length / Math.max(1e-3, (last - first) / 1000)) * 0.5;
+  const growing = backlogAt(last) > 2 * backlogAt(mid) + slack;
 
   return {
-    title: `End to end, ${ctx.profile}: POST /tasks answered → onTaskEvent done (dist/all.mjs)`,
+    title: `End to end, ${ctx.profile}, ${describeLoad(load)}: POST /tasks answered → onTaskEvent done (dist/all.mjs)`,
     columns: ['measure', 'value'],
     rows: [
-      ['creates sent (open loop)', `${creates.length} at ${size.e2eRate}/s`],
+      [
+        'creates sent',
+        `${creates.length} in ${load.seconds} s (${fmt(creates.length / load.seconds)}/s), ${describeLoad(load)}`,
+      ],
       ['answers', [...statuses].map(([status, n]) => `${n}×${status}`).join(' ')],
       ['201s processed by onTaskEvent', `${done.length} / ${accepted.length}`],
       ['POST /tasks answer ms p50 / p99', p50p99(creates.map((c) => c.answeredAt - c.sentAt))],
@@ -551,7 +582,10 @@ export const events: BenchSection = async (ctx) => {
   const parts = process.env.EVENTS_PARTS?.split(',') ?? ['delivery', 'e2e'];
   const sections: Section[] = [];
   if (parts.includes('delivery')) sections.push(await eventDelivery(ctx, size, infraPorts, run));
-  if (parts.includes('e2e')) sections.push(await endToEnd(ctx, size, infraPorts));
+  if (parts.includes('e2e')) {
+    sections.push(await endToEnd(ctx, { rate: size.e2eRate, seconds: size.e2eSeconds }, infraPorts));
+    sections.push(await endToEnd(ctx, { clients: size.e2eClients, seconds: size.e2eSeconds }, infraPorts));
+  }
   return sections;
 };
 
