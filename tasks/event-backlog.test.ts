@@ -17,13 +17,13 @@ describe('EventBacklog', () => {
 
   it('cuts its limit by a tenth per slow publish, at most once per targetMs, down to min', () => {
     const backlog = new EventBacklog({ initial: 100, min: 80, targetMs: 50 });
-    backlog.observe(60, 1000);
+    backlog.observe(60, true, 1000);
     expect(backlog.limit).toBe(90);
-    backlog.observe(60, 1049);
+    backlog.observe(60, true, 1049);
     expect(backlog.limit).toBe(90);
-    backlog.observe(60, 1050);
+    backlog.observe(60, true, 1050);
     expect(backlog.limit).toBe(81);
-    backlog.observe(60, 1100);
+    backlog.observe(60, true, 1100);
     expect(backlog.limit).toBe(80);
   });
 
@@ -37,5 +37,28 @@ describe('EventBacklog', () => {
     expect(backlog.limit).toBe(5);
     backlog.observe(1);
     expect(backlog.limit).toBe(5);
+  });
+
+  it('lifts its limit while the broker is away (a failed publish, a slot held past holdMs) until a publish succeeds', async () => {
+    const backlog = new EventBacklog({ initial: 1, maxWaitMs: 10, holdMs: 40 });
+    const first = await backlog.enter();
+    expect(await backlog.enter()).toBeUndefined();
+    backlog.observe(5000, false);
+    expect(backlog.limit).toBe(Number.POSITIVE_INFINITY);
+    const during = await backlog.enter();
+    expect(during).toBeTypeOf('function');
+    backlog.observe(5);
+    expect(backlog.limit).toBe(2);
+    first?.();
+    during?.();
+
+    const stuck = await backlog.enter();
+    await backlog.enter();
+    expect(await backlog.enter()).toBeUndefined();
+    await new Promise((resolve) => setTimeout(resolve, 60));
+    expect(backlog.limit).toBe(Number.POSITIVE_INFINITY);
+    expect(backlog.taken).toBe(0);
+    stuck?.(); // released already, by its hold: nothing given back twice
+    expect(backlog.taken).toBe(0);
   });
 });

@@ -11,6 +11,8 @@ export interface EventBacklogOptions {
   targetMs?: number;
   /** How long a write waits for room before it is refused. */
   maxWaitMs?: number;
+  /** A write still holding its slot after this long says the broker is away, not slow. */
+  holdMs?: number;
 }
 
 /**
@@ -26,8 +28,12 @@ export interface EventBacklogOptions {
  * tenth (at most once per `targetMs`), every faster one while half the slots
  * are taken raises it by one. A broker that keeps up never meets the limit; a
  * slow one holds the queue in front of it to about `targetMs`, which bounds
- * the time from a write's answer to its event's delivery. A broker that is
- * down fails fast, and the writes go on, their events left to the sweep.
+ * the time from a write's answer to its event's delivery.
+ *
+ * A broker that is away is another matter: that is what the outbox is for.
+ * A failed publish, or a write holding its slot for `holdMs`, lifts the limit
+ * until a publish succeeds again: the writes go on and their events wait in
+ * their records for the broker (and the sweep), as they would without this.
  */
 export class EventBacklog {
   readonly #slots: Slots;
@@ -35,8 +41,10 @@ export class EventBacklog {
   readonly #max: number;
   readonly #targetMs: number;
   readonly #maxWaitMs: number;
+  readonly #holdMs: number;
   #limit: number;
   #lastCut = Number.NEGATIVE_INFINITY;
+  #away = false;
 
   constructor({
     initial = 64,
@@ -44,16 +52,18 @@ export class EventBacklog {
     max = 256,
     targetMs = 50,
     maxWaitMs = 2000,
+    holdMs = 1000,
   }: EventBacklogOptions = {}) {
     this.#min = min;
     this.#max = max;
     this.#targetMs = targetMs;
     this.#maxWaitMs = maxWaitMs;
+    this.#holdMs = holdMs;
     this.#limit = initial;
     this.#slots = new Slots(initial);
   }
 
-  /** The current limit on writes whose events are not out yet. */
+  /** The current limit on writes whose events are not out yet (Infinity while the broker is away). */
   get limit(): number {
     return this.#slots.limit;
   }
@@ -67,15 +77,23 @@ export class EventBacklog {
   async enter(): Promise<(() => void) | undefined> {
     if ((await this.#slots.take(this.#maxWaitMs)) !== undefined) return undefined;
     let released = false;
-    return () => {
+    const release = () => {
       if (released) return;
       released = true;
+      clearTimeout(held);
       this.#slots.release();
     };
+    const held = setTimeout(() => {
+      this.#setAway(true);
+      release();
+    }, this.#holdMs);
+    return release;
   }
 
-  /** One publish took `ms`: the limit follows. */
-  observe(ms: number, now = Date.now()): void {
+  /** One publish took `ms` and succeeded (`ok`) or failed: the limit follows. */
+  observe(ms: number, ok = true, now = Date.now()): void {
+    this.#setAway(!ok);
+    if (!ok) return;
     if (ms > this.#targetMs) {
       if (now - this.#lastCut < this.#targetMs) return;
       this.#lastCut = now;
@@ -84,5 +102,11 @@ export class EventBacklog {
       this.#limit = Math.min(this.#max, this.#limit + 1);
     } else return;
     this.#slots.limit = Math.floor(this.#limit);
+  }
+
+  #setAway(away: boolean): void {
+    if (away === this.#away) return;
+    this.#away = away;
+    this.#slots.limit = away ? Number.POSITIVE_INFINITY : Math.floor(this.#limit);
   }
 }

@@ -233,8 +233,14 @@ export class Outbox<R> {
           // Kafka: the record key, so a subject's events share a partition and keep their order.
           { metadata: { partitionKey: event.subject } },
         )
-        // How long the broker took, failed or not, is what the backlog's limit follows.
-        .finally(() => this.#backlog.observe(performance.now() - begun));
+        // How long the broker took to take it is what the backlog's limit follows; a failure says it is away.
+        .then(
+          () => this.#backlog.observe(performance.now() - begun),
+          (error: unknown) => {
+            this.#backlog.observe(performance.now() - begun, false);
+            throw error;
+          },
+        );
       this.#remember(key, event.seq);
     }
     this.#intents.published(key, last);
