@@ -10,6 +10,7 @@ import { projectRoot } from '../scripts/lib/stack.ts';
 import { runtimeConfigSchema } from '../shared/config.ts';
 import {
   containerEnv,
+  deployedMemoryLimits,
   deployedNodeOptions,
   type Manifest,
   mebibytes,
@@ -95,6 +96,10 @@ describe('Kubernetes and KEDA manifests', () => {
       `--max-old-space-size=${mebibytes(container.resources.limits.memory) / 2} --max-semi-space-size=1`,
     );
     expect(deployedNodeOptions(app)).toBe(env.NODE_OPTIONS);
+    expect(deployedMemoryLimits(app)).toEqual({
+      app: mebibytes(container.resources.limits.memory),
+      daprd: mebibytes(annotations['dapr.io/sidecar-memory-limit']),
+    });
     expect(pod.spec.securityContext.runAsNonRoot).toBe(true);
     expect(container.securityContext).toMatchObject({
       readOnlyRootFilesystem: true,

@@ -133,17 +133,32 @@ export function mebibytes(quantity: string): number {
   return Number(match[1]) * (match[2] === 'Gi' ? 1024 : 1);
 }
 
+/** deploy/base's Deployment `app` (deploy/base/apps/<app>.yaml). */
+function deployment(app: string): { file: string; deployment: Manifest } {
+  const file = join(import.meta.dirname, 'base', 'apps', `${app}.yaml`);
+  const found = parseDocuments(readFileSync(file, 'utf8'), file).find((doc) => doc.kind === 'Deployment');
+  if (!found) throw new Error(`${file}: no Deployment`);
+  return { file, deployment: found };
+}
+
 /**
  * The NODE_OPTIONS of the app container of deploy/base's Deployment `app`:
  * its V8 heap, sized for the container's memory limit. The benchmarks run
  * the app with them, so that its memory on a machine of many GiB is the pod's.
  */
 export function deployedNodeOptions(app = 'tasks-api'): string {
-  const file = join(import.meta.dirname, 'base', 'apps', `${app}.yaml`);
-  const deployment = parseDocuments(readFileSync(file, 'utf8'), file).find(
-    (doc) => doc.kind === 'Deployment',
-  );
-  const options = containerEnv(deployment?.spec.template.spec.containers[0] ?? {}).NODE_OPTIONS;
+  const { file, deployment: found } = deployment(app);
+  const options = containerEnv(found.spec.template.spec.containers[0] ?? {}).NODE_OPTIONS;
   if (typeof options !== 'string') throw new Error(`${file}: the app container has no NODE_OPTIONS value`);
   return options;
+}
+
+/** The memory limits, in MiB, of the Deployment `app`'s app container and of its daprd (the sidecar annotation). */
+export function deployedMemoryLimits(app = 'tasks-api'): { app: number; daprd: number } {
+  const { deployment: found } = deployment(app);
+  const template = found.spec.template;
+  return {
+    app: mebibytes(template.spec.containers[0]?.resources?.limits?.memory ?? ''),
+    daprd: mebibytes(template.metadata?.annotations?.['dapr.io/sidecar-memory-limit'] ?? ''),
+  };
 }

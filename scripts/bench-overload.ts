@@ -29,7 +29,7 @@ import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { deployedNodeOptions } from '../deploy/manifests.ts';
+import { deployedMemoryLimits, deployedNodeOptions } from '../deploy/manifests.ts';
 import { runtimeConfigSchema } from '../shared/config.ts';
 import { testResources } from '../test/integration/resources.ts';
 import { fmt, percentile } from './bench/report.ts';
@@ -45,8 +45,8 @@ const baseline = process.env.BASELINE !== 'false';
 const clientTimeoutMs = 10_000;
 const rampLevels = [2, 4, 8, 16, 32];
 const rampSeconds = 3;
-/** The Deployment's memory limit of the app container, and daprd's (deploy/base/apps/tasks-api.yaml). */
-const memoryLimitMiB = 256;
+/** The Deployment's memory limits of the app container and of daprd (deploy/base/apps/tasks-api.yaml). */
+const memoryLimits = deployedMemoryLimits();
 const nodeOptions = process.env.APP_NODE_OPTIONS ?? deployedNodeOptions();
 /** The app's settings: its defaults, or what this script's environment (which the app inherits) sets. */
 const settings = runtimeConfigSchema.parse({ ...process.env, APP_API_TOKEN: 'x'.repeat(16) });
@@ -388,12 +388,12 @@ try {
     ['201 ms p50/p95/p99/max', (r) => pct(r.ok)],
     ['503/429 ms p50/p95/p99/max', (r) => pct(r.shed)],
     [
-      `app peak RSS (limit ${memoryLimitMiB} MiB)`,
+      `app peak RSS (limit ${memoryLimits.app} MiB)`,
       (r) =>
         `${fmt(r.appRss.rss)} MiB, anonymous ${fmt(r.appRss.anon)}${r.appExited ? ' (the app died)' : ''}`,
     ],
     [
-      `daprd peak RSS (limit ${memoryLimitMiB} MiB)`,
+      `daprd peak RSS (limit ${memoryLimits.daprd} MiB)`,
       (r) => `${fmt(r.daprdRss.rss)} MiB, anonymous ${fmt(r.daprdRss.anon)}`,
     ],
     ['CPU s: app / load generator', (r) => `${fmt(r.appCpu / 1000, 1)} / ${fmt(r.clientCpu / 1000, 1)}`],
@@ -428,7 +428,10 @@ Overload, ${profile} profile (${(await readFile('/proc/cpuinfo', 'utf8')).match(
     'every answer is 201, or 503/429 with Retry-After',
     on.shedWithoutRetryAfter === 0 && others(on) === '0',
   );
-  check(`the app's RSS stayed under ${memoryLimitMiB} MiB`, on.appRss.rss < memoryLimitMiB && !on.appExited);
+  check(
+    `the app's RSS stayed under ${memoryLimits.app} MiB`,
+    on.appRss.rss < memoryLimits.app && !on.appExited,
+  );
   check('every 201 reads back as answered', on.readable === on.accepted);
   check("every 201's task.created is in its activity", on.withEvent === on.accepted);
 } finally {
