@@ -82,9 +82,21 @@ describe('onTaskEvent', () => {
     expect(dapr.jobs.size).toBe(0);
   });
 
-  it('costs one read and one save of the history for an event with nothing else to do', async () => {
+  it("costs one save for a new task's event with nothing else to do; a redelivery of it a failed save and a read", async () => {
+    const { deliver, dapr, activity } = setup();
+    expect(await deliver(cloudEvent('e1', 'task.created', task()))).toEqual({ status: 'SUCCESS' });
+    expect(Object.fromEntries(dapr.calls)).toEqual({ saveState: 1 });
+    dapr.calls.clear();
+    expect(await deliver(cloudEvent('e1', 'task.created', task()))).toEqual({ status: 'SUCCESS' });
+    expect(Object.fromEntries(dapr.calls)).toEqual({ saveState: 1, getState: 1 });
+    expect((await activity()).map((e) => e.eventId)).toEqual(['e1']);
+  });
+
+  it('costs one read and one save of the history for a later event with nothing else to do', async () => {
     const { deliver, dapr } = setup();
     expect(await deliver(cloudEvent('e1', 'task.created', task()))).toEqual({ status: 'SUCCESS' });
+    dapr.calls.clear();
+    expect(await deliver(cloudEvent('e0', 'task.reminder', task()))).toEqual({ status: 'SUCCESS' });
     expect(Object.fromEntries(dapr.calls)).toEqual({ getState: 1, saveState: 1 });
   });
 

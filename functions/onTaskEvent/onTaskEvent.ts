@@ -21,7 +21,9 @@ import { Task } from '../../tasks/tasks.ts';
  * - then records the event in its task's activity history, which is also
  *   the record that it was handled: an event already there is a duplicate
  *   and changes nothing. A read of the history and its save, two state calls
- *   per event besides the reminder's.
+ *   per event besides the reminder's; one for a new task's event with no
+ *   reminder and no due date (most creates), whose history is empty unless
+ *   it is a redelivery: its save is first-write, and a redelivery's fails.
  * Each step is safe to repeat, so a delivery cut short is simply redone.
  * An event whose type or data can never be handled is dropped to
  * `task-events-dlq`; a failure throws, which daprd answers with a redelivery.
@@ -44,12 +46,18 @@ export const onTaskEvent = defineFunction({
     }
     const { dapr, config } = deps;
     const taskId = data.data.id;
-    const history = await readHistory(dapr, config.STATE_STORE, taskId);
+    const work = workOf(event, type.data, ctx);
+    // Work to do: the history is read first, so that a redelivery does none. None: a new task's history is
+    // empty but for a redelivery of this very event, which the first-write save of the entry then tells.
+    const history =
+      work || type.data !== 'task.created'
+        ? await readHistory(dapr, config.STATE_STORE, taskId)
+        : { entries: [] };
     if (hasEntry(history, event.id)) {
       log.info('duplicate event ignored', { eventId: event.id });
       return 'SUCCESS';
     }
-    await apply(event, type.data, ctx);
+    await work?.();
     // A write's event carries the task's revision after it (the outbox's `seq`).
     const revision = Number(event.extensions.seq);
     const entry = {
@@ -66,34 +74,37 @@ export const onTaskEvent = defineFunction({
   },
 });
 
-async function apply(
+/** What the event asks besides its record (the reminder, the due index), or undefined for nothing. */
+function workOf(
   event: TopicEvent<TaskEventData>,
   type: TaskEventType,
   { deps, log }: EventContext<TaskContext>,
-) {
+): (() => Promise<void>) | undefined {
   const { dapr, config } = deps;
-  const now = deps.now();
   // task.reminder and task.overdue are about a task, not writes of it: nothing else to keep in step.
-  if (type === 'task.reminder' || type === 'task.overdue') return;
+  if (type === 'task.reminder' || type === 'task.overdue') return undefined;
   if ('deletedAt' in event.data) {
-    const change = await deps.reminders.sync(event.data.id, {
-      status: 'deleted',
-      version: event.data.deletedAt,
-    });
-    if (change !== 'unchanged') log.info(`reminder ${change}`, { taskId: event.data.id, eventId: event.id });
-    return;
+    const { id, deletedAt } = event.data;
+    return async () => {
+      const change = await deps.reminders.sync(id, { status: 'deleted', version: deletedAt });
+      if (change !== 'unchanged') log.info(`reminder ${change}`, { taskId: id, eventId: event.id });
+    };
   }
   const task = event.data;
   // A new task without remindAt has no job to schedule or cancel: spare the scheduler the lookup.
-  if (type !== 'task.created' || task.remindAt) {
-    const change = await deps.reminders.sync(task.id, {
-      status: task.status,
-      ...(task.remindAt ? { remindAt: task.remindAt } : {}),
-      version: task.updatedAt,
-    });
-    if (change !== 'unchanged')
-      log.info(`reminder ${change}`, { taskId: task.id, remindAt: task.remindAt, eventId: event.id });
-  }
-  if (task.status === 'open' && task.dueAt)
-    await new DueIndex(dapr, config.STATE_STORE).add(task.id, task.dueAt, now);
+  const reminder = type !== 'task.created' || Boolean(task.remindAt);
+  const dueAt = task.status === 'open' ? task.dueAt : undefined;
+  if (!reminder && !dueAt) return undefined;
+  return async () => {
+    if (reminder) {
+      const change = await deps.reminders.sync(task.id, {
+        status: task.status,
+        ...(task.remindAt ? { remindAt: task.remindAt } : {}),
+        version: task.updatedAt,
+      });
+      if (change !== 'unchanged')
+        log.info(`reminder ${change}`, { taskId: task.id, remindAt: task.remindAt, eventId: event.id });
+    }
+    if (dueAt) await new DueIndex(dapr, config.STATE_STORE).add(task.id, dueAt, deps.now());
+  };
 }
