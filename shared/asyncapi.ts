@@ -18,8 +18,8 @@ export interface EventMessage {
   /** The data schema's name in the document (`components.schemas`); a schema shared by types has one name. */
   dataName: string;
   data: z.ZodType;
-  /** The extension attributes the type carries (CloudEvents extensions are strings). */
-  extensions?: Record<string, z.ZodType<string>>;
+  /** The extension attributes the type carries (CloudEvents extensions are strings; optional ones may be absent). */
+  extensions?: Record<string, z.ZodType<string | undefined>>;
   /** The functions whose invocations publish it. */
   publishers: readonly string[];
 }
@@ -43,7 +43,7 @@ const daprdAdds = (what: string) => z.string().optional().describe(`Added by dap
 export function cloudEventSchema(
   type: z.ZodType<string>,
   data: z.ZodType,
-  extensions: Record<string, z.ZodType<string>> = {},
+  extensions: Record<string, z.ZodType<string | undefined>> = {},
 ) {
   return z.looseObject({
     specversion: z.literal('1.0'),

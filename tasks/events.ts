@@ -39,6 +39,14 @@ const seq = z
   .regex(/^[1-9][0-9]*$/)
   .describe("The task's revision after the write (its ETag): 1 when created, then +1 per write");
 
+/** Present when the write left what the task's reminder follows (remindAt while open) as it was. */
+const reminder = z
+  .literal('unchanged')
+  .optional()
+  .describe(
+    "Set when the write left what the task's reminder follows (its remindAt while open; none once done or deleted) as it was: its reminder job needs no change",
+  );
+
 const write = (
   type: Extract<TaskEventType, 'task.created' | 'task.updated' | 'task.completed' | 'task.deleted'>,
   publisher: string,
@@ -49,7 +57,7 @@ const write = (
   ...(type === 'task.deleted'
     ? { dataName: 'TaskDeleted', data: TaskDeletedData }
     : { dataName: 'Task', data: TaskSnapshotData }),
-  extensions: { seq },
+  extensions: type === 'task.created' ? { seq } : { seq, reminder },
   // The sweep publishes what a crash left unpublished, as the writer would have.
   publishers: [publisher, 'outboxSweep'],
 });

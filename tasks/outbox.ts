@@ -18,6 +18,8 @@ export const OutboxEvent = z.object({
   time: z.string(),
   seq: z.number().int().min(1),
   data: z.unknown(),
+  /** CloudEvent extension attributes besides `seq`, published with the event. */
+  extensions: z.record(z.string(), z.string()).optional(),
 });
 export type OutboxEvent = z.infer<typeof OutboxEvent>;
 
@@ -227,7 +229,7 @@ export class Outbox<R> {
             source,
             subject: event.subject,
             time: event.time,
-            extensions: { seq: String(event.seq) },
+            extensions: { ...event.extensions, seq: String(event.seq) },
             data: event.data,
           },
           // Kafka: the record key, so a subject's events share a partition and keep their order.

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { DaprGateway, JobFailurePolicy } from '../shared/dapr.ts';
+import type { Task } from './tasks.ts';
 
 /** Reminder jobs are named `reminder-<taskId>`; reminderJob handles every job with this prefix. */
 export const REMINDER_JOB_PREFIX = 'reminder-';
@@ -51,6 +52,19 @@ export function createRemindersClient(dapr: DaprGateway, appId: string): Reminde
     },
   };
 }
+
+/**
+ * What a task's reminder job follows: its remindAt while it is open, nothing
+ * once it is done or deleted (undefined). A write that leaves it as it was
+ * leaves the job as it was: its event says so (extension `reminder:
+ * unchanged`), and onTaskEvent then spares scheduleReminder the call.
+ */
+export const reminderTarget = (task: Pick<Task, 'status' | 'remindAt'> | undefined): string | undefined =>
+  task?.status === 'open' ? task.remindAt : undefined;
+
+/** The extension attributes of a write's event from the task before and after it (undefined: deleted). */
+export const reminderExtensions = (before: Task, after: Task | undefined): Record<string, string> =>
+  reminderTarget(before) === reminderTarget(after) ? { reminder: 'unchanged' } : {};
 
 /**
  * A reminder whose time passed while its event was on the way (a busy or

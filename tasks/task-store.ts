@@ -8,6 +8,7 @@ import type { EventBacklog } from './event-backlog.ts';
 import { TASK_EVENTS, type TaskDeletedData, type TaskEventType } from './events.ts';
 import { countBacklogRefusal } from './metrics.ts';
 import { Outbox, OutboxEvent, type OutboxRecords, type SweepOutcome } from './outbox.ts';
+import { reminderExtensions } from './reminders.ts';
 import { decodeCursor, encodeCursor, startOfIndex, TaskIndex } from './task-index.ts';
 import { Task } from './tasks.ts';
 
@@ -142,7 +143,14 @@ export class TaskStore {
       if (changed === task) return { task, etag: String(current.record.revision) };
       const next = { ...changed, updatedAt: after(task.updatedAt, changed.updatedAt) };
       const revision = current.record.revision + 1;
-      const event = writeEvent(eventType(task, next), id, revision, next.updatedAt, next);
+      const event = writeEvent(
+        eventType(task, next),
+        id,
+        revision,
+        next.updatedAt,
+        next,
+        reminderExtensions(task, next),
+      );
       const record = { revision, task: next, outbox: [...current.record.outbox, event] };
       if (await this.#commit(id, record, current.etag, attempt))
         return { task: next, etag: String(revision) };
@@ -157,7 +165,8 @@ export class TaskStore {
         deletedAt: after(current.record.task.updatedAt, deletedAt.toISOString()),
       };
       const revision = current.record.revision + 1;
-      const event = writeEvent('task.deleted', id, revision, data.deletedAt, data);
+      const extensions = reminderExtensions(current.record.task, undefined);
+      const event = writeEvent('task.deleted', id, revision, data.deletedAt, data, extensions);
       const tombstone = { revision, deletedAt: data.deletedAt, outbox: [...current.record.outbox, event] };
       if (await this.#commit(id, tombstone, current.etag, attempt)) return;
     }
@@ -315,8 +324,10 @@ function writeEvent(
   revision: number,
   time: string,
   data: unknown,
+  extensions: Record<string, string> = {},
 ): OutboxEvent {
-  return { id: `${taskId}:${revision}`, type, subject: taskId, time, seq: revision, data };
+  const event = { id: `${taskId}:${revision}`, type, subject: taskId, time, seq: revision, data };
+  return Object.keys(extensions).length > 0 ? { ...event, extensions } : event;
 }
 
 /**

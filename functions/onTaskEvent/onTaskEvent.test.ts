@@ -4,7 +4,11 @@ import { bucketKey } from '../../tasks/due-index.ts';
 import { reminderJobName } from '../../tasks/reminders.ts';
 import type { Task } from '../../tasks/tasks.ts';
 import { createTestApp } from '../../tasks/testing.ts';
+import { completeTask } from '../completeTask/index.ts';
+import { createTask } from '../createTask/index.ts';
+import { deleteTask } from '../deleteTask/index.ts';
 import { scheduleReminder } from '../scheduleReminder/index.ts';
+import { updateTask } from '../updateTask/index.ts';
 import { onTaskEvent } from './index.ts';
 
 const id = '6d1f3e43-5e0b-4a4b-9a53-000000000001';
@@ -116,6 +120,65 @@ describe('onTaskEvent', () => {
       for (const key of dapr.state.keys()) expect(key).toMatch(/^[\x20-\x7e]{1,300}$/);
     },
   );
+
+  it('asks scheduleReminder only about writes that change what the reminder follows, and keeps the job right', async () => {
+    const app = createTestApp([
+      createTask,
+      updateTask,
+      completeTask,
+      deleteTask,
+      onTaskEvent,
+      scheduleReminder,
+    ]);
+    // Each write's events, as published, delivered to onTaskEvent; how many reminder syncs that took.
+    const handle = async () => {
+      const before = app.dapr.calls.get('invokeMethod') ?? 0;
+      for (const { envelope } of app.dapr.published.splice(0))
+        expect(await (await app.fromDaprd('/events/onTaskEvent', envelope)).json()).toEqual({
+          status: 'SUCCESS',
+        });
+      return (app.dapr.calls.get('invokeMethod') ?? 0) - before;
+    };
+    const write = async (method: string, path: string, body?: unknown) => {
+      expect((await app.call(method, path, body)).status).toBeLessThan(300);
+      return handle();
+    };
+    const plain = (await (await app.call('POST', '/tasks', { title: 'plain' })).json()).id as string;
+    expect(await handle()).toBe(0);
+    expect(await write('PATCH', `/tasks/${plain}`, { title: 'renamed', priority: 'high' })).toBe(0);
+    expect(await write('POST', `/tasks/${plain}/complete`)).toBe(0);
+    expect(await write('DELETE', `/tasks/${plain}`)).toBe(0);
+
+    const remindAt = new Date(Date.now() + 3_600_000).toISOString();
+    const reminded = (await (await app.call('POST', '/tasks', { title: 'r', remindAt })).json()).id as string;
+    const job = () => app.dapr.jobs.get(reminderJobName(reminded))?.dueTime;
+    expect(await handle()).toBe(1);
+    expect(job()).toBe(remindAt);
+    expect(await write('PATCH', `/tasks/${reminded}`, { title: 'still reminded' })).toBe(0);
+    expect(job()).toBe(remindAt);
+    expect(await write('PATCH', `/tasks/${reminded}`, { remindAt: null })).toBe(1);
+    expect(job()).toBeUndefined();
+    expect(await write('PATCH', `/tasks/${reminded}`, { remindAt })).toBe(1);
+    expect(job()).toBe(remindAt);
+    expect(await write('POST', `/tasks/${reminded}/complete`)).toBe(1);
+    expect(job()).toBeUndefined();
+    // Done: no reminder whatever remindAt says, so moving it changes nothing.
+    expect(
+      await write('PATCH', `/tasks/${reminded}`, {
+        remindAt: new Date(Date.now() + 7_200_000).toISOString(),
+      }),
+    ).toBe(0);
+    expect(job()).toBeUndefined();
+  });
+
+  it('syncs the reminder of a write whose event does not say it left the reminder as it was', async () => {
+    const { deliver, dapr } = setup();
+    await deliver(cloudEvent('e1', 'task.created', task()));
+    await deliver(
+      cloudEvent('e2', 'task.updated', task({ title: 'b', updatedAt: '2026-11-27T09:01:00.000Z' })),
+    );
+    expect(dapr.calls.get('invokeMethod')).toBe(1);
+  });
 
   it('schedules a reminder job at a future remindAt, moves it when remindAt changes, cancels it on completion', async () => {
     const { deliver, dapr } = setup();

@@ -16,7 +16,9 @@ import { Task } from '../../tasks/tasks.ts';
  * Consumes `task-events`, once per CloudEvent id however often an event is
  * delivered:
  * - keeps the task's reminder job in step with the task (schedule, move,
- *   cancel), through scheduleReminder in task-reminders, which owns the jobs;
+ *   cancel), through scheduleReminder in task-reminders, which owns the jobs,
+ *   unless the write's event says it left what the reminder follows as it
+ *   was (`reminder: unchanged`, tasks/reminders.ts);
  * - adds an open task's due date to the due index the overdue sweep reads;
  * - then records the event in its task's activity history, which is also
  *   the record that it was handled: an event already there is a duplicate
@@ -83,7 +85,11 @@ function workOf(
   const { dapr, config } = deps;
   // task.reminder and task.overdue are about a task, not writes of it: nothing else to keep in step.
   if (type === 'task.reminder' || type === 'task.overdue') return undefined;
+  // The writer saw the task before and after: a write that left what the reminder follows as it was
+  // leaves the job as the event before it left it (a task's events are handled in order).
+  const kept = event.extensions.reminder === 'unchanged';
   if ('deletedAt' in event.data) {
+    if (kept) return undefined;
     const { id, deletedAt } = event.data;
     return async () => {
       const change = await deps.reminders.sync(id, { status: 'deleted', version: deletedAt });
@@ -92,7 +98,7 @@ function workOf(
   }
   const task = event.data;
   // A new task without remindAt has no job to schedule or cancel: spare the scheduler the lookup.
-  const reminder = type !== 'task.created' || Boolean(task.remindAt);
+  const reminder = !kept && (type !== 'task.created' || Boolean(task.remindAt));
   const dueAt = task.status === 'open' ? task.dueAt : undefined;
   if (!reminder && !dueAt) return undefined;
   return async () => {
