@@ -12,7 +12,7 @@
  *   TEST_PROFILES=embedded npm test            # integration and faults on some profiles only
  *   npm test -- --project unit                 # arguments go to one vitest run
  */
-import { spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -27,6 +27,22 @@ import { readFailures } from './lib/vitest-report.ts';
 
 const vitest = join('node_modules', 'vitest', 'vitest.mjs');
 
+/** The step running now, if any. */
+let current: ChildProcess | undefined;
+
+// Stopped from outside: the step stops first, its own way (vitest runs its teardown, which stops the
+// servers it started), then this script, with no further step. A SIGTERM (`kill`, a CI timeout) reaches
+// this process alone, so it is passed on; a terminal's Ctrl-C reaches the step's process group itself.
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.on(signal, () => {
+    console.log(`\n${signal}: stopping the step that runs, then npm test`);
+    const exit = () => process.exit(signal === 'SIGINT' ? 130 : 143);
+    if (!current || current.exitCode !== null || current.signalCode !== null) return exit();
+    current.once('close', exit);
+    if (signal === 'SIGTERM') current.kill(signal);
+  });
+}
+
 function run(step: string, args: string[], env: Record<string, string> = {}): Promise<boolean> {
   console.log(`\n▶ ${step}`);
   return new Promise((resolve) => {
@@ -35,7 +51,11 @@ function run(step: string, args: string[], env: Record<string, string> = {}): Pr
       stdio: 'inherit',
       env: { ...process.env, ...env },
     });
-    child.on('close', (code) => resolve(code === 0));
+    current = child;
+    child.on('close', (code) => {
+      if (current === child) current = undefined;
+      resolve(code === 0);
+    });
   });
 }
 
