@@ -22,6 +22,7 @@ import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parse, stringify } from 'yaml';
 import { deployedNodeOptions } from '../../deploy/manifests.ts';
+import { runtimeConfigSchema } from '../../shared/config.ts';
 import { testResources } from '../../test/integration/resources.ts';
 import { freePort, httpOk, type Restartable, startProcess, untilReady } from '../lib/processes.ts';
 import { freePorts, profileResources, projectRoot, type Stack, startStack } from '../lib/stack.ts';
@@ -196,6 +197,12 @@ async function startBareHono(
   );
   await untilReady(bare, healthy);
   return { url: `http://127.0.0.1:${port}`, process: bare };
+}
+
+/** The admission limits the app runs with here: its defaults, or what this script's environment (which it inherits) sets. */
+function admissionLimits(): string {
+  const settings = runtimeConfigSchema.parse({ ...process.env, APP_API_TOKEN: 'x'.repeat(16) });
+  return `${settings.MAX_INFLIGHT_REQUESTS} running + ${settings.MAX_QUEUED_REQUESTS} waiting requests, each waiting at most ${settings.MAX_QUEUE_WAIT_MS} ms`;
 }
 
 /** The pick of `ids` for the `n`th request of client `worker`: spread so that two clients rarely write one task. */
@@ -453,7 +460,7 @@ function measured(cells: Cell[], seconds: number, warmup: number): Section {
       `Closed loop: each client sends its next request when its last is answered; ${seconds} s a cell ` +
         `(BENCH_SECONDS)${warmup > 0 ? `, after ${warmup} s of warm-up per route and target` : ''}. ` +
         'req/s counts 2xx answers; p50 and p99 are theirs. ' +
-        'A client answered 503 with Retry-After waits for it (the app sheds past 16 running + 16 waiting requests).',
+        `A client answered 503 with Retry-After waits for it (the app sheds past ${admissionLimits()}).`,
       '_ours_: dist/all.mjs, every function in one app, as `npm start` runs it. _bare Hono_: scripts/bench/bare-hono.ts, ' +
         'Hono on @hono/node-server with the same node binary, whose handler makes the one daprd call below and nothing else ' +
         '(no validation, auth, admission control, telemetry, logging, outbox or index). _daprd alone_: the load generator ' +
