@@ -59,8 +59,9 @@ export function createRemindersClient(dapr: DaprGateway, appId: string): Reminde
  * leaves the job as it was: its event says so (extension `reminder:
  * unchanged`), and onTaskEvent then spares scheduleReminder the call.
  */
-export const reminderTarget = (task: Pick<Task, 'status' | 'remindAt'> | undefined): string | undefined =>
-  task?.status === 'open' ? task.remindAt : undefined;
+export const reminderTarget = (
+  task: { status: Task['status'] | 'deleted'; remindAt?: string | undefined } | undefined,
+): string | undefined => (task?.status === 'open' ? task.remindAt : undefined);
 
 /** The extension attributes of a write's event from the task before and after it (undefined: deleted). */
 export const reminderExtensions = (before: Task, after: Task | undefined): Record<string, string> =>
@@ -93,7 +94,7 @@ export async function syncReminder(
   const current = job && ReminderJobData.safeParse(job.data);
   if (current?.success && current.data.version > version) return 'stale';
 
-  const remindAt = status === 'open' ? wanted : undefined;
+  const remindAt = reminderTarget({ status, remindAt: wanted });
   if (remindAt === undefined || Date.parse(remindAt) <= now.getTime() - LATE_REMINDER_GRACE_MS) {
     if (!job) return 'unchanged';
     await dapr.deleteJob(name);
