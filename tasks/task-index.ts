@@ -25,6 +25,10 @@ import { Problem } from '../shared/problem.ts';
  * was in the index when it started exactly once, and each id appended since
  * at most once.
  *
+ * Sealed pages never change, so each process keeps the ones it last read
+ * (SealedPages): a listing's first page, which starts in every shard's
+ * page 0, costs one bulk get of the open pages and one of the tasks.
+ *
  * An id is appended before the task's own save, so the index may name a task
  * that was never written (the save failed) or was deleted since; readers
  * skip ids with no task. The index is a list of candidates, the task records
@@ -38,6 +42,36 @@ const sealedKey = (shard: number, page: number) => `task-index|${shard}|${page}`
 const OpenPage = z.object({ page: z.number().int().min(0), ids: z.array(z.string()) });
 type OpenPage = z.infer<typeof OpenPage>;
 const SealedPage = z.object({ ids: z.array(z.string()) });
+/** Sealed pages one process keeps: about 3 KiB each, so well under a MiB; page 0 of every shard among them. */
+export const CACHED_SEALED_PAGES = 256;
+
+/**
+ * The sealed pages last read, the least recently used dropped first. A
+ * sealed page is written once with the open page's ids exactly as stored,
+ * and an open page with PAGE_SIZE ids or more takes no more appends (it is
+ * sealed first), so every write of a sealed key holds the same ids.
+ */
+class SealedPages {
+  readonly #pages = new Map<string, string[]>();
+
+  get(key: string): string[] | undefined {
+    const ids = this.#pages.get(key);
+    if (ids) {
+      this.#pages.delete(key);
+      this.#pages.set(key, ids);
+    }
+    return ids;
+  }
+
+  set(key: string, ids: string[]): void {
+    this.#pages.delete(key);
+    this.#pages.set(key, ids);
+    for (const oldest of this.#pages.keys()) {
+      if (this.#pages.size <= CACHED_SEALED_PAGES) break;
+      this.#pages.delete(oldest);
+    }
+  }
+}
 
 /** Where a walk stands in one shard: the page and the position within it. */
 export interface ShardPosition {
@@ -84,6 +118,7 @@ export class TaskIndex {
   readonly #dapr: DaprGateway;
   readonly #store: string;
   readonly #commits: GroupCommit<OpenPage>;
+  readonly #sealed = new SealedPages();
 
   constructor(dapr: DaprGateway, store: string, maxAttempts = 50) {
     this.#dapr = dapr;
@@ -121,7 +156,7 @@ export class TaskIndex {
       const stored = found.get(openKey(shard));
       return stored ? OpenPage.parse(stored.value) : { page: 0, ids: [] };
     });
-    return new IndexWalk(this.#dapr, this.#store, open, positions);
+    return new IndexWalk(this.#dapr, this.#store, this.#sealed, open, positions);
   }
 }
 
@@ -141,11 +176,19 @@ interface Cursor {
 export class IndexWalk {
   readonly #dapr: DaprGateway;
   readonly #store: string;
+  readonly #sealed: SealedPages;
   readonly #cursors: Cursor[];
 
-  constructor(dapr: DaprGateway, store: string, open: OpenPage[], positions: readonly ShardPosition[]) {
+  constructor(
+    dapr: DaprGateway,
+    store: string,
+    sealed: SealedPages,
+    open: OpenPage[],
+    positions: readonly ShardPosition[],
+  ) {
     this.#dapr = dapr;
     this.#store = store;
+    this.#sealed = sealed;
     this.#cursors = positions.map(({ p, i }, shard) => ({
       open: open[shard] ?? { page: 0, ids: [] },
       p,
@@ -186,6 +229,7 @@ export class IndexWalk {
   async #load(): Promise<void> {
     for (;;) {
       const wanted: Array<[shard: number, key: string]> = [];
+      let cached = false;
       for (const [shard, cursor] of this.#cursors.entries()) {
         if (cursor.ids && cursor.i < cursor.ids.length) continue;
         if (cursor.ids) {
@@ -197,9 +241,18 @@ export class IndexWalk {
         }
         if (cursor.p > cursor.open.page) cursor.ids = [];
         else if (cursor.p === cursor.open.page) cursor.ids = cursor.open.ids;
-        else wanted.push([shard, sealedKey(shard, cursor.p)]);
+        else {
+          const key = sealedKey(shard, cursor.p);
+          cursor.ids = this.#sealed.get(key);
+          if (cursor.ids) cached = true;
+          else wanted.push([shard, key]);
+        }
       }
-      if (wanted.length === 0) return;
+      // A page from memory may be used up at the cursor's position too: another pass moves it on.
+      if (wanted.length === 0) {
+        if (cached) continue;
+        return;
+      }
       const found = await this.#dapr.getBulkState(
         this.#store,
         wanted.map(([, key]) => key),
@@ -207,7 +260,9 @@ export class IndexWalk {
       for (const [shard, key] of wanted) {
         const stored = found.get(key);
         if (!stored) throw new Error(`task index page ${key} is missing below its shard's open page`);
-        (this.#cursors[shard] as Cursor).ids = SealedPage.parse(stored.value).ids;
+        const { ids } = SealedPage.parse(stored.value);
+        this.#sealed.set(key, ids);
+        (this.#cursors[shard] as Cursor).ids = ids;
       }
     }
   }

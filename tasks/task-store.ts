@@ -50,6 +50,8 @@ const TaskRecord = z.object({
   outbox: z.array(OutboxEvent),
 });
 type TaskRecord = z.infer<typeof TaskRecord>;
+/** What a read needs of a record: its outbox (a copy of the last write's event, as a rule) is neither parsed nor kept. */
+const TaskView = TaskRecord.pick({ revision: true, task: true });
 
 const taskKey = (id: string) => `task|${id}`;
 /** How long a deleted task's record (its tombstone, with task.deleted until it is out) is kept. */
@@ -105,7 +107,7 @@ export class TaskStore {
 
   async get(id: string): Promise<StoredTask | undefined> {
     const stored = await this.#dapr.getState(this.#store, taskKey(id));
-    const record = stored && TaskRecord.parse(stored.value);
+    const record = stored && TaskView.parse(stored.value);
     return record?.task && { task: record.task, etag: String(record.revision) };
   }
 
@@ -197,7 +199,7 @@ export class TaskStore {
         scanned += 1;
         positions[shard] = after;
         const stored = found.get(taskKey(id));
-        const task = stored && TaskRecord.parse(stored.value).task;
+        const task = stored && TaskView.parse(stored.value).task;
         if (task && matches(task, filter)) items.push(task);
         if (items.length === limit) {
           const atEnd = offset === chunk.length - 1 && (await walk.atEnd());
