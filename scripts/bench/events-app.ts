@@ -18,6 +18,7 @@ import { DaprServer } from '@dapr/dapr';
 import { z } from 'zod';
 import { defineFunction } from '../../shared/function.ts';
 import { serve } from '../../shared/server.ts';
+import { nowMs } from '../lib/wall-clock.ts';
 
 /** What the benchmark publishes in each event's `data`. */
 export const BenchEvent = z.object({ phase: z.string(), seq: z.number().int(), sentAt: z.number() });
@@ -28,9 +29,6 @@ export type Handled = [seq: number, sentAt: number, receivedAt: number, doneAt: 
 
 /** The bulk settings of both builds: those of the project's topic trigger (shared/triggers.ts). */
 export const BULK = { maxMessagesCount: 100, maxAwaitDurationMs: 40 } as const;
-
-/** Wall-clock time in ms with sub-ms precision, comparable between processes on one machine. */
-export const nowMs = () => performance.timeOrigin + performance.now();
 
 const env = process.env;
 const required = (name: string) => {

@@ -42,7 +42,8 @@ import {
   type Stack,
   startStack,
 } from '../lib/stack.ts';
-import { type BenchEvent, type Handled, nowMs } from './events-app.ts';
+import { nowMs } from '../lib/wall-clock.ts';
+import type { BenchEvent, Handled } from './events-app.ts';
 import { fmt, formatSection, percentile } from './report.ts';
 import type { BenchContext, BenchSection, Section } from './section.ts';
 
