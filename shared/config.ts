@@ -56,8 +56,12 @@ export const runtimeConfigSchema = z.object({
    * add latency, and a CPU-starved app whose health probe daprd gives up on.
    */
   MAX_INFLIGHT_REQUESTS: z.coerce.number().int().min(0).default(16),
-  /** Client requests that may wait for a slot; past it a request is shed at once. */
-  MAX_QUEUED_REQUESTS: z.coerce.number().int().min(0).default(16),
+  /**
+   * Client requests that may wait for a slot; past it a request is shed at
+   * once. With 16 running, 64 clients at once wait rather than being refused;
+   * MAX_QUEUE_WAIT_MS bounds the wait, which is what sheds a real overload.
+   */
+  MAX_QUEUED_REQUESTS: z.coerce.number().int().min(0).default(48),
   /** How long a request waits for a slot before it is shed; keep it well under REQUEST_TIMEOUT_MS. */
   MAX_QUEUE_WAIT_MS: z.coerce.number().int().min(0).default(1000),
   /** Prometheus metrics (`GET /metrics`) on their own port, on HOST; 0 turns them off. */
