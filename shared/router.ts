@@ -1,6 +1,5 @@
 import { OpenAPIHono, type RouteConfig } from '@hono/zod-openapi';
 import type { MiddlewareHandler } from 'hono';
-import { bodyLimit } from 'hono/body-limit';
 import { HTTPException } from 'hono/http-exception';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import type { ZodError } from 'zod';
@@ -8,6 +7,7 @@ import { admission, admissionLimits } from './admission.ts';
 import type { AppDefinition } from './app.ts';
 import { asyncApiDocument } from './asyncapi.ts';
 import { bearerAuth, daprAppToken } from './auth.ts';
+import { bodyLimit } from './body-limit.ts';
 import { isSidecarFailure } from './dapr.ts';
 import { docsAsset, docsAssets, docsPage, eventsPage } from './docs.ts';
 import {
@@ -54,15 +54,8 @@ export function createRouter<C extends object>({
   });
   // Clients' bodies are small; daprd's deliveries are not (a bulk of 100 events is
   // well over 64 KiB), and only daprd, with its token, can send them.
-  const limit = (maxSize: number) =>
-    bodyLimit({
-      maxSize,
-      onError: () => {
-        throw new Problem(413, 'Content Too Large', `The request body is larger than ${maxSize} bytes.`);
-      },
-    });
-  const clientLimit = limit(deps.config.MAX_BODY_BYTES);
-  const daprdLimit = limit(deps.config.MAX_EVENT_BODY_BYTES);
+  const clientLimit = bodyLimit(deps.config.MAX_BODY_BYTES);
+  const daprdLimit = bodyLimit(deps.config.MAX_EVENT_BODY_BYTES);
   const fromDaprd = isTriggerPath(functions);
   app.use(function bodyLimits(c, next) {
     return (fromDaprd(c.req.path) ? daprdLimit : clientLimit)(c, next);
