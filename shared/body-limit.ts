@@ -10,7 +10,7 @@ import { Problem } from './problem.ts';
  * for it. Hono's own bodyLimit reads `req.raw.body` first, which on
  * @hono/node-server turns its lightweight request into a full undici Request
  * with a web stream, and then `c.req.json()` reads through that stream
- * instead of straight from the socket (docs/PERFORMANCE.md: about 0.3 ms of
+ * instead of straight from the socket (docs/PERFORMANCE.md: about 0.25 ms of
  * app CPU per event delivery). Only a body without a length (chunked) goes
  * through Hono's, which counts the bytes as they arrive.
  */
