@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { EventBacklog } from './event-backlog.ts';
 
 describe('EventBacklog', () => {
@@ -60,5 +60,33 @@ describe('EventBacklog', () => {
     expect(backlog.taken).toBe(0);
     stuck?.(); // released already, by its hold: nothing given back twice
     expect(backlog.taken).toBe(0);
+  });
+
+  describe('with fake timers', () => {
+    afterEach(() => {
+      vi.useRealTimers();
+    });
+
+    it('gives back a slot held past holdMs but keeps its limit while other publishes are answered (slow, not away)', async () => {
+      vi.useFakeTimers();
+      const backlog = new EventBacklog({ initial: 2, max: 2, maxWaitMs: 10, holdMs: 40 });
+      const slow = await backlog.enter();
+      const other = await backlog.enter();
+      for (let t = 0; t < 25; t += 5) {
+        backlog.observe(5);
+        vi.advanceTimersByTime(5);
+      }
+      vi.advanceTimersByTime(35); // both holds end 20 ms after the last answer
+      expect(backlog.taken).toBe(0);
+      expect(backlog.limit).toBe(2);
+      slow?.(); // released already, by its hold
+      other?.();
+      expect(backlog.taken).toBe(0);
+
+      // No answer for holdMs while a write holds its slot: the broker is away.
+      await backlog.enter();
+      vi.advanceTimersByTime(40);
+      expect(backlog.limit).toBe(Number.POSITIVE_INFINITY);
+    });
   });
 });

@@ -31,9 +31,14 @@ export interface EventBacklogOptions {
  * the time from a write's answer to its event's delivery.
  *
  * A broker that is away is another matter: that is what the outbox is for.
- * A failed publish, or a write holding its slot for `holdMs`, lifts the limit
- * until a publish succeeds again: the writes go on and their events wait in
- * their records for the broker (and the sweep), as they would without this.
+ * A failed publish, or a write holding its slot for `holdMs` with no publish
+ * answered in that time, lifts the limit until a publish succeeds again: the
+ * writes go on and their events wait in their records for the broker (and
+ * the sweep), as they would without this. A write held that long while other
+ * publishes are answered says the broker is slow, not away: its slot is
+ * given back and the limit stays (on pubsub.in-memory a publish waits for
+ * its delivery, and on a loaded machine one can take over a second; taken
+ * for the broker away, the limit flapped off and on and bounded nothing).
  */
 export class EventBacklog {
   readonly #slots: Slots;
@@ -44,6 +49,8 @@ export class EventBacklog {
   readonly #holdMs: number;
   #limit: number;
   #lastCut = Number.NEGATIVE_INFINITY;
+  /** When a publish last succeeded (Date.now()). */
+  #lastAnswer = Number.NEGATIVE_INFINITY;
   #away = false;
 
   constructor({
@@ -84,7 +91,7 @@ export class EventBacklog {
       this.#slots.release();
     };
     const held = setTimeout(() => {
-      this.#setAway(true);
+      if (Date.now() - this.#lastAnswer >= this.#holdMs) this.#setAway(true);
       release();
     }, this.#holdMs);
     return release;
@@ -94,6 +101,7 @@ export class EventBacklog {
   observe(ms: number, ok = true, now = Date.now()): void {
     this.#setAway(!ok);
     if (!ok) return;
+    this.#lastAnswer = now;
     if (ms > this.#targetMs) {
       if (now - this.#lastCut < this.#targetMs) return;
       this.#lastCut = now;
