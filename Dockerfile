@@ -9,7 +9,7 @@ WORKDIR /src
 COPY package.json package-lock.json ./
 RUN npm ci --ignore-scripts && npm rebuild esbuild
 COPY tsconfig.json build.mjs apps.ts main.ts ./
-COPY scripts/lib/left-out.ts scripts/lib/one-copy.ts ./scripts/lib/
+COPY scripts/lib/left-out.ts scripts/lib/one-copy.ts scripts/lib/source-map-trim.ts ./scripts/lib/
 COPY shared ./shared
 COPY tasks ./tasks
 COPY functions ./functions

@@ -4,17 +4,20 @@
  * Task API's is the embedded default). Each bundle imports only its own
  * functions, so esbuild leaves out the rest; the OpenTelemetry exporters,
  * propagators and loaders NodeSDK requires but never uses here get a
- * stand-in that throws (scripts/lib/left-out.ts).
+ * stand-in that throws (scripts/lib/left-out.ts). Each bundle's source map
+ * maps the project's code exactly and a dependency's to its file only
+ * (scripts/lib/source-map-trim.ts).
  *   node dist/tasks-api.mjs      # what the tasks-api Deployment runs
  *   node build.mjs --analyze     # also: what is big in each bundle (esbuild's metafile)
  *   node build.mjs getTask examples/greet   # only these bundles (dist/ is kept)
  *   node build.mjs --suite=tasks            # only the Task API's (what the Dockerfile builds)
  */
-import { copyFile, mkdir, readdir, rm, stat } from 'node:fs/promises';
+import { copyFile, mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as esbuild from 'esbuild';
 import { leftOutPlugin } from './scripts/lib/left-out.ts';
 import { oneCopyPlugin } from './scripts/lib/one-copy.ts';
+import { trimSourceMap } from './scripts/lib/source-map-trim.ts';
 import { allFunctionsOf } from './shared/app.ts';
 import { docsAssetSources } from './shared/docs.ts';
 
@@ -92,6 +95,8 @@ const results = await Promise.all(
       outfile: join(root, unit.suite.outdir, `${unit.name}.mjs`),
       bundle: true,
       platform: 'node',
+      // A package's ES module build where it has one: esbuild drops what nothing imports (Node resolves `main`, the CommonJS build).
+      mainFields: ['module', 'main'],
       target: 'node24',
       format: 'esm',
       minify: true,
@@ -107,6 +112,15 @@ const results = await Promise.all(
       plugins: [leftOutPlugin(), oneCopyPlugin({ nodeModules: join(root, 'node_modules') })],
     }),
   ),
+);
+
+// Each map keeps the project's own code whole and a dependency's by file only: the image decodes it at its first stack trace.
+await Promise.all(
+  units.map(async (unit) => {
+    const file = join(root, unit.suite.outdir, `${unit.name}.mjs.map`);
+    const map = JSON.parse(await readFile(file, 'utf8'));
+    await writeFile(file, JSON.stringify(trimSourceMap(map, (source) => !source.includes('node_modules/'))));
+  }),
 );
 
 // GET /docs and /docs/events serve their viewers' assets from dist/docs/, beside the bundles (shared/docs.ts).

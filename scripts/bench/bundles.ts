@@ -14,12 +14,15 @@ import { mkdir, mkdtemp, readdir, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { deployedNodeOptions } from '../../deploy/manifests.ts';
+import { dockerfileNodeFlags } from '../lib/image.ts';
 import { freePort, Scope } from '../lib/processes.ts';
 import { projectRoot } from '../lib/stack.ts';
 import type { BenchContext, BenchSection, Section } from './section.ts';
 
 /** NODE_OPTIONS of every process measured, the bare server's and the bundles' alike: the heap of the app's pod (deploy/). */
 const nodeOptions = deployedNodeOptions();
+/** The image's `node` flags (its CMD), for every process measured: `--enable-source-maps` reads each bundle's map. */
+const nodeFlags = dockerfileNodeFlags(readFileSync(join(projectRoot, 'Dockerfile'), 'utf8'));
 
 const bareServer = `import { createServer } from 'node:http';
 createServer((request, response) => {
@@ -74,7 +77,7 @@ async function start(scope: Scope, file: string, logFile: string): Promise<Runni
   });
   const log = openSync(logFile, 'a');
   const started = performance.now();
-  child = spawn(process.execPath, [file], { env, stdio: ['ignore', log, log] });
+  child = spawn(process.execPath, [...nodeFlags, file], { env, stdio: ['ignore', log, log] });
   closeSync(log);
   const url = `http://127.0.0.1:${port}/healthz`;
   for (;;) {
@@ -204,7 +207,7 @@ export const bundles: BenchSection = async (ctx) => {
     rows: [line(floor), ...rows.map(line)],
     notes: [
       'start: spawn of the process to its first 200 on GET /healthz (polled every 2 ms), with no daprd: /healthz is liveness and needs none.',
-      `× node:http divides by the median start of a bare node:http server answering /healthz, started the same way (same node, no flags, NODE_OPTIONS of deploy/base's tasks-api Deployment: ${nodeOptions}) just before each of that bundle's starts ("node:http beside"; the first row: its own ${floor.startsMs.length} starts, with the RSS figures).`,
+      `× node:http divides by the median start of a bare node:http server answering /healthz, started the same way (same node, the image CMD's flags ${nodeFlags.join(' ')}, NODE_OPTIONS of deploy/base's tasks-api Deployment: ${nodeOptions}) just before each of that bundle's starts ("node:http beside"; the first row: its own ${floor.startsMs.length} starts, with the RSS figures).`,
       `RSS: /proc VmRSS after ${warm} and after ${total} GET /healthz (8 at a time) on the last start.`,
     ],
   };

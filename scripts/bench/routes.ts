@@ -18,13 +18,14 @@
  * waits for it, as a well-behaved client does.
  */
 import { randomUUID } from 'node:crypto';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parse, stringify } from 'yaml';
 import { deployedNodeOptions } from '../../deploy/manifests.ts';
 import { runtimeConfigSchema } from '../../shared/config.ts';
 import { testResources } from '../../test/integration/resources.ts';
+import { dockerfileNodeFlags } from '../lib/image.ts';
 import { freePort, httpOk, type Restartable, startProcess, untilReady } from '../lib/processes.ts';
 import { freePorts, profileResources, projectRoot, type Stack, startStack } from '../lib/stack.ts';
 import { taskRecord, upsertTransaction } from './record.ts';
@@ -172,6 +173,8 @@ async function outboxStoreComponent(resourcesPaths: string[], dir: string): Prom
 
 /** The heap the app runs with in its pod (deploy/), for ours and bare Hono alike. */
 const appNodeOptions = deployedNodeOptions();
+/** The image's `node` flags (its CMD): the app runs as its container does. */
+const appNodeFlags = dockerfileNodeFlags(readFileSync(join(projectRoot, 'Dockerfile'), 'utf8'));
 
 async function startBareHono(
   ctx: BenchContext,
@@ -237,7 +240,7 @@ export const routes: BenchSection = async (ctx) => {
     ports: await freePorts(),
     ...resources,
     resourcesPaths,
-    app: [process.execPath, app],
+    app: [process.execPath, ...appNodeFlags, app],
     appEnv: { NODE_OPTIONS: appNodeOptions },
     log: ctx.log,
   });
@@ -552,7 +555,7 @@ function ratios(cells: Cell[], rss: RouteRss[], ctx: BenchContext): Section {
         )
         .join(
           '; ',
-        )}. Both run with the NODE_OPTIONS of deploy/base's tasks-api Deployment (${appNodeOptions}), the heap for its memory limit.`,
+        )}. Both run with the NODE_OPTIONS of deploy/base's tasks-api Deployment (${appNodeOptions}), the heap for its memory limit; ours also with the image CMD's flags (${appNodeFlags.join(' ')}).`,
       ...(ctx.smoke
         ? ['A smoke run (--smoke): 1 s cells, 8 clients, no warm-up; its numbers mean nothing.']
         : []),

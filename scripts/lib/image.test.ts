@@ -1,7 +1,30 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { bytesOnTop, debianSources, dockerfileBases, fullReference, manifestLayers } from './image.ts';
+import {
+  bytesOnTop,
+  debianSources,
+  dockerfileBases,
+  dockerfileNodeFlags,
+  fullReference,
+  manifestLayers,
+} from './image.ts';
+
+describe('dockerfileNodeFlags', () => {
+  it('reads the flags of the project Dockerfile’s CMD', () => {
+    const dockerfile = readFileSync(join(import.meta.dirname, '../../Dockerfile'), 'utf8');
+    expect(dockerfileNodeFlags(dockerfile)).toEqual(['--enable-source-maps']);
+  });
+
+  it('reads the last CMD, continued lines, flags with values and none at all', () => {
+    const cmd = (line: string) => `FROM node:24\nCMD ["true"]\n${line}\n`;
+    expect(dockerfileNodeFlags(cmd('CMD ["sh", "-c", "exec node \\"$APP_BUNDLE\\""]'))).toEqual([]);
+    expect(
+      dockerfileNodeFlags(cmd('CMD ["sh", "-c", \\\n  "exec node --stack-size=900 -r x \\"$APP_BUNDLE\\""]')),
+    ).toEqual(['--stack-size=900', '-r', 'x']);
+    expect(() => dockerfileNodeFlags(cmd('CMD ["node", "app.mjs"]'))).toThrow(/does not run/);
+  });
+});
 
 describe('dockerfileBases', () => {
   it('resolves the project Dockerfile’s FROM with its ARG default', () => {

@@ -1,6 +1,6 @@
 /**
- * What scripts/image.ts reads from text: the Dockerfile's base image, the
- * host's Debian sources for mmdebstrap, an image's layer sizes from its
+ * What scripts/image.ts and the bench read from text: the Dockerfile's base
+ * image and its CMD's Node.js flags, the host's Debian sources for mmdebstrap, an image's layer sizes from its
  * manifest.
  */
 
@@ -38,6 +38,22 @@ export function dockerfileBases(dockerfile: string): DockerfileBase {
     }
   }
   return { args, bases };
+}
+
+/**
+ * The flags the image's `CMD` starts Node.js with (`exec node <flags>
+ * "$APP_BUNDLE"`): what the bench starts the bundles with, so that it
+ * measures what a pod runs.
+ */
+export function dockerfileNodeFlags(dockerfile: string): string[] {
+  const cmd = dockerfile
+    .replace(/\\\n/g, ' ')
+    .split('\n')
+    .findLast((line) => /^\s*CMD\s/i.test(line));
+  const flags = cmd?.match(/exec node((?:\s+[^\s"\\]+)*)\s+\\?"\$APP_BUNDLE/)?.[1];
+  if (flags === undefined)
+    throw new Error(`the Dockerfile's CMD does not run \`exec node … "$APP_BUNDLE"\`: ${cmd}`);
+  return flags.trim().split(/\s+/).filter(Boolean);
 }
 
 /** `node:24` → `docker.io/library/node:24`, as Docker resolves a short name; a tag of `latest` when none. */
