@@ -1,12 +1,14 @@
 /**
  * The bundles in dist/ (npm run build): size, start (process spawn → first
  * 200 on GET /healthz, median of 5) beside a bare node:http server started
- * the same way in the same run, and RSS after a warm-up and after 10,000
+ * the same way in the same run (the image CMD's `node` flags, the pod's
+ * NODE_OPTIONS), and RSS after a warm-up and after 10,000
  * requests. /healthz is liveness: the router answers it without daprd, so
  * each bundle runs alone (its DAPR_HTTP_PORT has nothing listening; the
  * secret watch retries in the background, as it does while daprd starts).
  *   npx node scripts/bench/bundles.ts            # prints the table
  *   npx node scripts/bench/bundles.ts --smoke    # 1 start, 200 requests each; asserts no timing
+ *   BUNDLES_DIR=/tmp/old-dist npx node scripts/bench/bundles.ts   # another build's bundles
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { closeSync, existsSync, openSync, readFileSync } from 'node:fs';
