@@ -16,7 +16,7 @@ import { mkdir, mkdtemp, readdir, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { deployedNodeOptions } from '../../deploy/manifests.ts';
-import { dockerfileNodeFlags } from '../lib/image.ts';
+import { projectNodeFlags } from '../lib/image.ts';
 import { freePort, Scope } from '../lib/processes.ts';
 import { projectRoot } from '../lib/stack.ts';
 import type { BenchContext, BenchSection, Section } from './section.ts';
@@ -24,7 +24,7 @@ import type { BenchContext, BenchSection, Section } from './section.ts';
 /** NODE_OPTIONS of every process measured, the bare server's and the bundles' alike: the heap of the app's pod (deploy/). */
 const nodeOptions = deployedNodeOptions();
 /** The image's `node` flags (its CMD), for every process measured: `--enable-source-maps` reads each bundle's map. */
-const nodeFlags = dockerfileNodeFlags(readFileSync(join(projectRoot, 'Dockerfile'), 'utf8'));
+const nodeFlags = projectNodeFlags();
 
 const bareServer = `import { createServer } from 'node:http';
 createServer((request, response) => {

@@ -18,14 +18,14 @@
  * waits for it, as a well-behaved client does.
  */
 import { randomUUID } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parse, stringify } from 'yaml';
 import { deployedNodeOptions } from '../../deploy/manifests.ts';
 import { runtimeConfigSchema } from '../../shared/config.ts';
 import { testResources } from '../../test/integration/resources.ts';
-import { dockerfileNodeFlags } from '../lib/image.ts';
+import { projectNodeFlags } from '../lib/image.ts';
 import { freePort, httpOk, type Restartable, startProcess, untilReady } from '../lib/processes.ts';
 import { freePorts, profileResources, projectRoot, type Stack, startStack } from '../lib/stack.ts';
 import { taskRecord, upsertTransaction } from './record.ts';
@@ -173,8 +173,8 @@ async function outboxStoreComponent(resourcesPaths: string[], dir: string): Prom
 
 /** The heap the app runs with in its pod (deploy/), for ours and bare Hono alike. */
 const appNodeOptions = deployedNodeOptions();
-/** The image's `node` flags (its CMD): the app runs as its container does. */
-const appNodeFlags = dockerfileNodeFlags(readFileSync(join(projectRoot, 'Dockerfile'), 'utf8'));
+/** The image's `node` flags (its CMD), for ours and bare Hono alike: the app runs as its container does. */
+const appNodeFlags = projectNodeFlags();
 
 async function startBareHono(
   ctx: BenchContext,
@@ -185,7 +185,7 @@ async function startBareHono(
   const bare = startProcess(
     'bare-hono',
     process.execPath,
-    [join(projectRoot, 'scripts/bench/bare-hono.ts')],
+    [...appNodeFlags, join(projectRoot, 'scripts/bench/bare-hono.ts')],
     {
       scope: ctx.scope,
       cwd: projectRoot,
@@ -555,7 +555,7 @@ function ratios(cells: Cell[], rss: RouteRss[], ctx: BenchContext): Section {
         )
         .join(
           '; ',
-        )}. Both run with the NODE_OPTIONS of deploy/base's tasks-api Deployment (${appNodeOptions}), the heap for its memory limit; ours also with the image CMD's flags (${appNodeFlags.join(' ')}).`,
+        )}. Both run with the NODE_OPTIONS of deploy/base's tasks-api Deployment (${appNodeOptions}), the heap for its memory limit, and with the image CMD's flags (${appNodeFlags.join(' ')}).`,
       ...(ctx.smoke
         ? ['A smoke run (--smoke): 1 s cells, 8 clients, no warm-up; its numbers mean nothing.']
         : []),

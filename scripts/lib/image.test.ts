@@ -8,12 +8,14 @@ import {
   dockerfileNodeFlags,
   fullReference,
   manifestLayers,
+  projectNodeFlags,
 } from './image.ts';
 
 describe('dockerfileNodeFlags', () => {
   it('reads the flags of the project Dockerfile’s CMD', () => {
     const dockerfile = readFileSync(join(import.meta.dirname, '../../Dockerfile'), 'utf8');
     expect(dockerfileNodeFlags(dockerfile)).toEqual(['--enable-source-maps']);
+    expect(projectNodeFlags()).toEqual(dockerfileNodeFlags(dockerfile));
   });
 
   it('reads the last CMD, continued lines, flags with values and none at all', () => {

@@ -1,8 +1,10 @@
 /**
  * What scripts/image.ts and the bench read from text: the Dockerfile's base
- * image and its CMD's Node.js flags, the host's Debian sources for mmdebstrap, an image's layer sizes from its
- * manifest.
+ * image and its CMD's Node.js flags, the host's Debian sources for
+ * mmdebstrap, an image's layer sizes from its manifest.
  */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 
 export interface DockerfileBase {
   /** The `ARG`s before the first `FROM`, with their defaults: what a `FROM` may name. */
@@ -54,6 +56,11 @@ export function dockerfileNodeFlags(dockerfile: string): string[] {
   if (flags === undefined)
     throw new Error(`the Dockerfile's CMD does not run \`exec node … "$APP_BUNDLE"\`: ${cmd}`);
   return flags.trim().split(/\s+/).filter(Boolean);
+}
+
+/** The project Dockerfile's CMD flags: how the bench starts what the image runs. */
+export function projectNodeFlags(): string[] {
+  return dockerfileNodeFlags(readFileSync(join(import.meta.dirname, '../../Dockerfile'), 'utf8'));
 }
 
 /** `node:24` → `docker.io/library/node:24`, as Docker resolves a short name; a tag of `latest` when none. */
