@@ -2,9 +2,11 @@ import { describe, expect, it } from 'vitest';
 import { FakeDaprGateway } from '../shared/fake-dapr.ts';
 import { shardOf } from '../shared/group-commit.ts';
 import {
+  CACHED_SEALED_PAGES,
   CURSOR_PATTERN,
   decodeCursor,
   encodeCursor,
+  OPEN_PAGE_TRUST_MS,
   PAGE_SIZE,
   SHARDS,
   type ShardPosition,
@@ -20,7 +22,7 @@ async function walkAll(index: TaskIndex, chunk: number, between?: () => Promise<
   let positions: ShardPosition[] = startOfIndex();
   const seen: string[] = [];
   for (;;) {
-    const walk = await index.walk(positions);
+    const walk = index.walk(positions);
     const taken = await walk.next(chunk);
     for (const { id, shard, after } of taken) {
       seen.push(id);
@@ -105,6 +107,69 @@ describe('TaskIndex', () => {
     await Promise.all(ids.map((id, n) => (n % 2 ? one : two).append(id)));
     const seen = await walkAll(one, 50);
     expect([...seen].sort()).toEqual(ids);
+  });
+
+  it('a first page reads no index key while the process has lately seen its pages sealed', async () => {
+    const dapr = new FakeDaprGateway();
+    let now = 0;
+    const index = new TaskIndex(dapr, 'statestore', 50, () => now);
+    const ids = Array.from({ length: SHARDS * PAGE_SIZE * 3 }, (_, n) => idOf(n));
+    for (const id of ids) await index.append(id);
+    const firstPage = async (of: TaskIndex) => {
+      const before = dapr.bulkKeysRead;
+      const taken = await of.walk(startOfIndex()).next(50);
+      return { ids: taken.map(({ id }) => id), keysRead: dapr.bulkKeysRead - before };
+    };
+    // This process has not read an open page yet: the open pages, then the sealed pages 0.
+    expect(await firstPage(index)).toEqual({ ids: ids.slice(0, 50), keysRead: 2 * SHARDS });
+    expect(await firstPage(index)).toEqual({ ids: ids.slice(0, 50), keysRead: 0 });
+    expect(await walkAll(index, 37)).toEqual(ids);
+    // Past OPEN_PAGE_TRUST_MS the open pages are read again; the sealed pages 0 are still in memory.
+    now += OPEN_PAGE_TRUST_MS;
+    expect(await firstPage(index)).toEqual({ ids: ids.slice(0, 50), keysRead: SHARDS });
+    expect(await firstPage(new TaskIndex(dapr, 'statestore', 50, () => now))).toEqual({
+      ids: ids.slice(0, 50),
+      keysRead: 2 * SHARDS,
+    });
+  });
+
+  it('a walk reaches ids appended after its process last read the open pages', async () => {
+    const dapr = new FakeDaprGateway();
+    let now = 0;
+    const index = new TaskIndex(dapr, 'statestore', 50, () => now);
+    const ids = Array.from({ length: SHARDS * PAGE_SIZE * 2 }, (_, n) => idOf(n));
+    for (const id of ids.slice(0, SHARDS * PAGE_SIZE)) await index.append(id);
+    expect(await walkAll(index, 100)).toEqual(ids.slice(0, SHARDS * PAGE_SIZE));
+    // More pages are sealed after this process last read the open pages: the walk reads them when it gets there.
+    for (const id of ids.slice(SHARDS * PAGE_SIZE)) await index.append(id);
+    expect(await walkAll(index, 100)).toEqual(ids);
+    // A store emptied under a running process: once the open pages are read again, its memory of them is gone.
+    dapr.state.clear();
+    const fresh = ids.slice(0, 30).map((id) => id.replace('-7000-', '-7001-'));
+    for (const id of fresh) await index.append(id);
+    now += OPEN_PAGE_TRUST_MS;
+    expect(await walkAll(index, 100)).toEqual(fresh);
+    // A cursor past a shard's open page is the end of that shard.
+    const far = startOfIndex().map(() => ({ p: 99, i: 0 }));
+    expect(await index.walk(far).next(10)).toEqual([]);
+  });
+
+  it('a page it trusts to be sealed but that is gone from the store sends the walk to the open page, not to an error', async () => {
+    const dapr = new FakeDaprGateway();
+    const index = new TaskIndex(dapr, 'statestore', 50, () => 0);
+    // More sealed pages than the process keeps (a page holds about PAGE_SIZE ids when appends come a few at a time), so the first ones are read from the store again.
+    const ids = Array.from({ length: (CACHED_SEALED_PAGES / SHARDS + 8) * SHARDS * PAGE_SIZE }, (_, n) =>
+      idOf(n),
+    );
+    for (let n = 0; n < ids.length; n += 16)
+      await Promise.all(ids.slice(n, n + 16).map((id) => index.append(id)));
+    const sealedPages = [...dapr.state.keys()].filter((key) => /^task-index\|\d+\|\d+$/.test(key));
+    expect(sealedPages.length).toBeGreaterThan(CACHED_SEALED_PAGES);
+    expect(await walkAll(index, 100)).toEqual(ids);
+    dapr.state.clear();
+    const fresh = ids.slice(0, 30).map((id) => id.replace('-7000-', '-7001-'));
+    for (const id of fresh) await index.append(id);
+    expect(await walkAll(index, 100)).toEqual(fresh);
   });
 
   it('a cursor is a place in every shard; any string of its shape is one, others are a 400', () => {

@@ -25,9 +25,13 @@ import { Problem } from '../shared/problem.ts';
  * was in the index when it started exactly once, and each id appended since
  * at most once.
  *
- * Sealed pages never change, so each process keeps the ones it last read
- * (SealedPages): a listing's first page, which starts in every shard's
- * page 0, costs one bulk get of the open pages and one of the tasks.
+ * Sealed pages never change and an open page's number only grows, so each
+ * process keeps the sealed pages it last read (SealedPages) and, per shard,
+ * the open page number it last read (OpenPageNumbers): for OPEN_PAGE_TRUST_MS
+ * every page below it counts as sealed without a read. A walk reads a
+ * shard's open page only when it reaches a page not known to be sealed, so a
+ * listing's first page, which starts in every shard's page 0, costs one bulk
+ * get of the tasks while the process has lately seen those pages sealed.
  *
  * An id is appended before the task's own save, so the index may name a task
  * that was never written (the save failed) or was deleted since; readers
@@ -70,6 +74,52 @@ class SealedPages {
       if (this.#pages.size <= CACHED_SEALED_PAGES) break;
       this.#pages.delete(oldest);
     }
+  }
+
+  /** Forgets shard `shard`'s pages: its open page went back, so the store was emptied under this process. */
+  dropShard(shard: number): void {
+    const prefix = sealedKey(shard, 0).replace(/0$/, '');
+    for (const key of [...this.#pages.keys()]) if (key.startsWith(prefix)) this.#pages.delete(key);
+  }
+}
+
+/** How long a shard's open page number, once read, vouches for the pages below it without another read. */
+export const OPEN_PAGE_TRUST_MS = 1000;
+
+/**
+ * Per shard, the highest open page number this process has read lately:
+ * every page below it is sealed. Page numbers only grow, so this holds for
+ * as long as the store keeps its keys; it is trusted for
+ * OPEN_PAGE_TRUST_MS, so a store emptied under a running process (its open
+ * pages back at 0) is noticed within that time, and its sealed pages in
+ * memory are dropped then.
+ */
+class OpenPageNumbers {
+  readonly #below = new Array<number>(SHARDS).fill(0);
+  readonly #readAt = new Array<number>(SHARDS).fill(Number.NEGATIVE_INFINITY);
+  readonly #sealed: SealedPages;
+  readonly #now: () => number;
+
+  constructor(sealed: SealedPages, now: () => number) {
+    this.#sealed = sealed;
+    this.#now = now;
+  }
+
+  /** True when page `page` of `shard` is known to be sealed without reading its open page. */
+  sealed(shard: number, page: number): boolean {
+    return page < (this.#below[shard] ?? 0) && this.#now() - (this.#readAt[shard] ?? 0) < OPEN_PAGE_TRUST_MS;
+  }
+
+  /** Shard `shard`'s open page was read with number `page`. */
+  read(shard: number, page: number): void {
+    if (page < (this.#below[shard] ?? 0)) this.#sealed.dropShard(shard);
+    this.#below[shard] = page;
+    this.#readAt[shard] = this.#now();
+  }
+
+  /** A page this knew to be sealed is not in the store: read the open page before trusting it again. */
+  forget(shard: number): void {
+    this.#readAt[shard] = Number.NEGATIVE_INFINITY;
   }
 }
 
@@ -119,10 +169,18 @@ export class TaskIndex {
   readonly #store: string;
   readonly #commits: GroupCommit<OpenPage>;
   readonly #sealed = new SealedPages();
+  readonly #openPages: OpenPageNumbers;
 
-  constructor(dapr: DaprGateway, store: string, maxAttempts = 50) {
+  /** `now`: a clock in ms, for how long an open page number read is trusted. */
+  constructor(
+    dapr: DaprGateway,
+    store: string,
+    maxAttempts = 50,
+    now: () => number = () => performance.now(),
+  ) {
     this.#dapr = dapr;
     this.#store = store;
+    this.#openPages = new OpenPageNumbers(this.#sealed, now);
     this.#commits = new GroupCommit<OpenPage>({
       dapr,
       store,
@@ -146,22 +204,15 @@ export class TaskIndex {
     });
   }
 
-  /** A walk of every shard from `positions` on, merged by id. */
-  async walk(positions: readonly ShardPosition[]): Promise<IndexWalk> {
-    const found = await this.#dapr.getBulkState(
-      this.#store,
-      positions.map((_, shard) => openKey(shard)),
-    );
-    const open = positions.map((_, shard) => {
-      const stored = found.get(openKey(shard));
-      return stored ? OpenPage.parse(stored.value) : { page: 0, ids: [] };
-    });
-    return new IndexWalk(this.#dapr, this.#store, this.#sealed, open, positions);
+  /** A walk of every shard from `positions` on, merged by id; it reads nothing until asked for ids. */
+  walk(positions: readonly ShardPosition[]): IndexWalk {
+    return new IndexWalk(this.#dapr, this.#store, this.#sealed, this.#openPages, positions);
   }
 }
 
 interface Cursor {
-  open: OpenPage;
+  /** The shard's open page once this walk has read it: at most once, when it reaches a page not known to be sealed. */
+  open: OpenPage | undefined;
   p: number;
   i: number;
   /** Page p's ids once read; undefined until then. */
@@ -177,24 +228,21 @@ export class IndexWalk {
   readonly #dapr: DaprGateway;
   readonly #store: string;
   readonly #sealed: SealedPages;
+  readonly #openPages: OpenPageNumbers;
   readonly #cursors: Cursor[];
 
   constructor(
     dapr: DaprGateway,
     store: string,
     sealed: SealedPages,
-    open: OpenPage[],
+    openPages: OpenPageNumbers,
     positions: readonly ShardPosition[],
   ) {
     this.#dapr = dapr;
     this.#store = store;
     this.#sealed = sealed;
-    this.#cursors = positions.map(({ p, i }, shard) => ({
-      open: open[shard] ?? { page: 0, ids: [] },
-      p,
-      i,
-      ids: undefined,
-    }));
+    this.#openPages = openPages;
+    this.#cursors = positions.map(({ p, i }) => ({ open: undefined, p, i, ids: undefined }));
   }
 
   /** Up to `max` ids, merged by id; fewer only at the end of the index. */
@@ -225,28 +273,39 @@ export class IndexWalk {
     return this.#cursors.every((cursor) => cursor.ids?.[cursor.i] === undefined);
   }
 
-  /** Brings every shard whose page is used up to its next page that has ids left, reading sealed pages in bulk. */
+  /**
+   * Brings every shard whose page is used up to its next page that has ids
+   * left: sealed pages from memory where it can, the rest (sealed pages and
+   * the open pages of shards that reach one not known to be sealed) in one
+   * bulk get a pass.
+   */
   async #load(): Promise<void> {
     for (;;) {
       const wanted: Array<[shard: number, key: string]> = [];
       let cached = false;
       for (const [shard, cursor] of this.#cursors.entries()) {
         if (cursor.ids && cursor.i < cursor.ids.length) continue;
+        // Below the open page this walk read, or known to be sealed without reading it.
+        const sealed = (page: number) =>
+          cursor.open ? page < cursor.open.page : this.#openPages.sealed(shard, page);
         if (cursor.ids) {
-          // Used up: on to the next page, if there is one.
-          if (cursor.p >= cursor.open.page) continue;
+          // Used up: on to the next page, if there is one (a page above a sealed one always is).
+          if (!sealed(cursor.p)) {
+            // The open page itself, or not known to be sealed: the open page says whether more follows.
+            if (!cursor.open) wanted.push([shard, openKey(shard)]);
+            continue;
+          }
           cursor.p += 1;
           cursor.i = 0;
           cursor.ids = undefined;
         }
-        if (cursor.p > cursor.open.page) cursor.ids = [];
-        else if (cursor.p === cursor.open.page) cursor.ids = cursor.open.ids;
-        else {
+        if (sealed(cursor.p)) {
           const key = sealedKey(shard, cursor.p);
           cursor.ids = this.#sealed.get(key);
           if (cursor.ids) cached = true;
           else wanted.push([shard, key]);
-        }
+        } else if (!cursor.open) wanted.push([shard, openKey(shard)]);
+        else cursor.ids = cursor.p === cursor.open.page ? cursor.open.ids : [];
       }
       // A page from memory may be used up at the cursor's position too: another pass moves it on.
       if (wanted.length === 0) {
@@ -258,11 +317,23 @@ export class IndexWalk {
         wanted.map(([, key]) => key),
       );
       for (const [shard, key] of wanted) {
+        const cursor = this.#cursors[shard] as Cursor;
         const stored = found.get(key);
+        if (key === openKey(shard)) {
+          // The next pass places the cursor with it.
+          cursor.open = stored ? OpenPage.parse(stored.value) : { page: 0, ids: [] };
+          this.#openPages.read(shard, cursor.open.page);
+          continue;
+        }
+        if (!stored && !cursor.open) {
+          // Sealed by this process's memory only, and not in the store (it was emptied): read the open page.
+          this.#openPages.forget(shard);
+          continue;
+        }
         if (!stored) throw new Error(`task index page ${key} is missing below its shard's open page`);
         const { ids } = SealedPage.parse(stored.value);
         this.#sealed.set(key, ids);
-        (this.#cursors[shard] as Cursor).ids = ids;
+        cursor.ids = ids;
       }
     }
   }

@@ -180,7 +180,7 @@ export class TaskStore {
     cursor?: string,
   ): Promise<{ items: Task[]; nextCursor: string | null }> {
     const positions = cursor ? decodeCursor(cursor) : startOfIndex();
-    const walk = await this.#index.walk(positions);
+    const walk = this.#index.walk(positions);
     const items: Task[] = [];
     for (let scanned = 0; scanned < MAX_SCAN; ) {
       // As many ids as the page still needs (more when a filter drops some), at most 100 a read.
