@@ -87,12 +87,13 @@ class SealedPages {
 export const OPEN_PAGE_TRUST_MS = 1000;
 
 /**
- * Per shard, the highest open page number this process has read lately:
- * every page below it is sealed. Page numbers only grow, so this holds for
- * as long as the store keeps its keys; it is trusted for
- * OPEN_PAGE_TRUST_MS, so a store emptied under a running process (its open
- * pages back at 0) is noticed within that time, and its sealed pages in
- * memory are dropped then.
+ * Per shard, the open page number this process read last: every page below
+ * it is sealed. Page numbers only grow, so this holds for as long as the
+ * store keeps its keys; it is trusted for OPEN_PAGE_TRUST_MS, so a store
+ * emptied under a running process (its open pages back at 0) is noticed
+ * within that time, and its sealed pages in memory are dropped then. (Two
+ * reads answered out of order across a sealing look the same and drop them
+ * too: a few more reads, never a wrong page.)
  */
 class OpenPageNumbers {
   readonly #below = new Array<number>(SHARDS).fill(0);
